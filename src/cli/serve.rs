@@ -1,0 +1,76 @@
+//! `gateway serve`: the startup actions (each behind its toggle, in order: migrate,
+//! bootstrap-admin, seed-config), then the HTTP server until SIGTERM/SIGINT.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::{Failure, bootstrap_admin, load, open, require_current_schema};
+use crate::http::{self, AppState};
+use crate::store::migrate;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
+    let loaded = load(config)?;
+    let store = open(&loaded).await?;
+    let startup = &loaded.config.startup;
+
+    if startup.run_migrations {
+        for m in migrate::apply(&store).await? {
+            tracing::info!(migration = %m, "applied migration");
+        }
+    } else {
+        require_current_schema(&store).await?;
+    }
+    if startup.bootstrap_admin {
+        let line = bootstrap_admin::ensure(&store, &loaded).await?;
+        tracing::info!("bootstrap-admin: {line}");
+    }
+    if startup.seed_config {
+        let report = crate::seed::seed(&store, &loaded.config).await?;
+        for line in report.render().lines() {
+            tracing::info!("seed-config: {line}");
+        }
+    }
+
+    let bind = &loaded.config.server.bind;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind} (server.bind / GATEWAY_BIND)"))?;
+    let addr = listener.local_addr().context("listener has no address")?;
+    let grace = Duration::from_secs(loaded.config.server.shutdown_grace_seconds);
+    let state = AppState {
+        store: store.clone(),
+        config: Arc::new(loaded.config),
+    };
+    let app = http::build_router(state);
+
+    // The one parseable line scripts and tests wait for.
+    println!("listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        http::shutdown::signal().await;
+        tracing::info!("shutdown signal received; finishing in-flight requests");
+        let _ = stop_tx.send(true);
+    });
+    let deadline = async move {
+        let _ = stop_rx.wait_for(|stopped| *stopped).await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = server => result.context("server failed")?,
+        () = deadline => tracing::warn!(
+            seconds = grace.as_secs(),
+            "in-flight requests did not finish within the grace period; exiting"
+        ),
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! HTTP assembly: the shared [`AppState`], the router (capability routes merged here, nothing
+//! else), and cross-cutting middleware (request ids, body limit).
+
+mod health;
+pub mod shutdown;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+use crate::config::Config;
+use crate::store::Store;
+
+/// State shared by every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The full router for `gateway serve` (tests drive the same one on 127.0.0.1:0).
+pub fn build_router(state: AppState) -> Router {
+    let body_limit = usize::try_from(state.config.server.body_limit_bytes).unwrap_or(usize::MAX);
+    Router::new()
+        .merge(health::routes())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}

@@ -1,0 +1,8 @@
+//! Identity: users, teams, memberships, passwords (argon2id), sessions, invites and the
+//! day-0 bootstrap of the first admin. Domain functions only: no axum, no SQL.
+
+pub mod bootstrap;
+pub mod email;
+pub mod password;
+
+pub use email::Email;

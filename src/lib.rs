@@ -1,0 +1,13 @@
+//! gateway: an LLM gateway in one binary. See `docs/ARCHITECTURE.md` for the house.
+//!
+//! The library exposes what the binary and the integration tests share: the CLI entry point,
+//! [`http::build_router`] and [`http::AppState`], the [`store::Store`], and the domain modules.
+
+pub mod budgets;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod identity;
+pub mod seed;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,144 @@
+//! Cross-process serialisation for the startup actions (migrate, bootstrap-admin, seed-config).
+//!
+//! PostgreSQL: a session-level `pg_advisory_lock` taken on one pinned connection, then (for
+//! [`Locked::begin`]) a transaction on that same connection. SQLite: `BEGIN EXCLUSIVE` on one
+//! connection, behind an in-process async mutex so tasks of one process queue without blocking
+//! a runtime thread in SQLite's busy handler. Dropping a [`Locked`] without committing rolls
+//! back and releases the lock (the PostgreSQL connection is closed rather than returned to the
+//! pool with a lock or a transaction still open).
+
+use sqlx::pool::PoolConnection;
+
+use super::{Exec, Result, Store};
+
+/// The named locks. Each maps to a fixed advisory-lock key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockName {
+    Migrate,
+    Bootstrap,
+    Seed,
+}
+
+impl LockName {
+    fn key(self) -> i64 {
+        // "gw" in the high bytes keeps clear of other applications sharing the database.
+        const BASE: i64 = 0x6777_0000;
+        match self {
+            LockName::Migrate => BASE + 1,
+            LockName::Bootstrap => BASE + 2,
+            LockName::Seed => BASE + 3,
+        }
+    }
+}
+
+/// A held lock, with or without an open transaction on the same connection.
+pub struct Locked {
+    inner: Inner,
+}
+
+enum Inner {
+    Sqlite {
+        conn: libsql::Connection,
+        _guard: tokio::sync::OwnedMutexGuard<()>,
+    },
+    Postgres {
+        conn: Option<PoolConnection<sqlx::Postgres>>,
+        key: i64,
+        in_tx: bool,
+    },
+}
+
+impl Locked {
+    /// Takes the lock and opens a transaction.
+    pub(super) async fn begin(store: &Store, name: LockName) -> Result<Locked> {
+        Self::acquire(store, name, true).await
+    }
+
+    /// Takes the lock for work that manages its own transactions (migrations). On SQLite the
+    /// whole run still happens inside one exclusive transaction.
+    pub async fn session(store: &Store, name: LockName) -> Result<Locked> {
+        Self::acquire(store, name, false).await
+    }
+
+    async fn acquire(store: &Store, name: LockName, in_tx: bool) -> Result<Locked> {
+        match store {
+            Store::Sqlite(s) => {
+                let guard = s.write_lock().await;
+                let conn = s.connect()?;
+                conn.execute("BEGIN EXCLUSIVE", ()).await?;
+                Ok(Locked {
+                    inner: Inner::Sqlite {
+                        conn,
+                        _guard: guard,
+                    },
+                })
+            }
+            Store::Postgres(p) => {
+                let mut conn = p.acquire().await?;
+                let key = name.key();
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await?;
+                if in_tx {
+                    sqlx::query("BEGIN").execute(&mut *conn).await?;
+                }
+                Ok(Locked {
+                    inner: Inner::Postgres {
+                        conn: Some(conn),
+                        key,
+                        in_tx,
+                    },
+                })
+            }
+        }
+    }
+
+    /// The executor: queries run on the locked connection (inside the transaction, if any).
+    pub fn ex(&mut self) -> Exec<'_> {
+        match &mut self.inner {
+            Inner::Sqlite { conn, .. } => Exec::Sqlite(conn),
+            Inner::Postgres { conn, .. } => match conn {
+                Some(c) => Exec::Postgres(c),
+                // Only `commit` takes the connection, and it consumes `self`.
+                None => unreachable!("locked connection used after commit"),
+            },
+        }
+    }
+
+    /// Commits (when a transaction is open) and releases the lock.
+    pub async fn commit(mut self) -> Result<()> {
+        match &mut self.inner {
+            Inner::Sqlite { conn, .. } => {
+                conn.execute("COMMIT", ()).await?;
+                Ok(())
+            }
+            Inner::Postgres { conn, key, in_tx } => {
+                let Some(mut c) = conn.take() else {
+                    return Ok(());
+                };
+                if *in_tx {
+                    sqlx::query("COMMIT").execute(&mut *c).await?;
+                }
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(*key)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        // SQLite: dropping the connection closes it, which rolls back and frees the lock.
+        // PostgreSQL: close the socket instead of pooling a connection that still holds the
+        // advisory lock; the server then rolls back and releases it.
+        if let Inner::Postgres { conn, .. } = &mut self.inner
+            && let Some(c) = conn.take()
+        {
+            drop(c.detach());
+        }
+    }
+}

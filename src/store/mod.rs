@@ -1,0 +1,132 @@
+//! Persistence: the [`Store`] enum over the two engines and the per-capability SQL behind it.
+//!
+//! `sqlite:`/bare paths open a libsql database; `postgres://` a sqlx pool. Domain code never
+//! sees either driver: it gets an [`Exec`] (a connection or an open transaction) and calls the
+//! capability methods defined in `store/<capability>.rs`, which dispatch to
+//! `store/{sqlite,postgres}/<capability>.rs`. No business rules live here, only SQL.
+
+mod error;
+pub mod identity;
+mod lock;
+pub mod migrate;
+mod postgres;
+pub mod rows;
+pub mod seed;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use error::StoreError;
+pub use lock::{LockName, Locked};
+
+use crate::config::dburl::DbUrl;
+
+/// Shorthand for store results.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A handle on the configured database. Cheap to clone.
+#[derive(Clone)]
+pub enum Store {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.engine())
+    }
+}
+
+/// One open connection, checked out for a few statements.
+pub enum Conn {
+    Sqlite(libsql::Connection),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Conn {
+    /// The executor to run capability queries on.
+    pub fn ex(&mut self) -> Exec<'_> {
+        match self {
+            Conn::Sqlite(c) => Exec::Sqlite(c),
+            Conn::Postgres(c) => Exec::Postgres(c),
+        }
+    }
+}
+
+/// Something capability queries run on: a plain connection or one inside a transaction.
+pub enum Exec<'a> {
+    Sqlite(&'a libsql::Connection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl Store {
+    /// Opens (and for SQLite creates) the database the URL names. Does not migrate.
+    pub async fn open(url: &DbUrl) -> Result<Store> {
+        match url {
+            DbUrl::Sqlite { path } => Ok(Store::Sqlite(sqlite::SqliteStore::open(path).await?)),
+            DbUrl::Postgres { url } => Ok(Store::Postgres(postgres::PgStore::open(url).await?)),
+        }
+    }
+
+    /// `"sqlite"` or `"postgres"`, for messages.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks out a connection.
+    pub async fn conn(&self) -> Result<Conn> {
+        match self {
+            Store::Sqlite(s) => Ok(Conn::Sqlite(s.connect()?)),
+            Store::Postgres(p) => Ok(Conn::Postgres(p.acquire().await?)),
+        }
+    }
+
+    /// Opens a transaction serialised against every other process sharing the database:
+    /// a `pg_advisory_lock` on one pinned connection, or `BEGIN EXCLUSIVE` on SQLite.
+    pub async fn begin_locked(&self, name: LockName) -> Result<Locked> {
+        Locked::begin(self, name).await
+    }
+
+    /// Answers whether the database responds within `timeout`.
+    pub async fn ping(&self, timeout: Duration) -> Result<()> {
+        let probe = async {
+            let mut conn = self.conn().await?;
+            match conn.ex() {
+                Exec::Sqlite(c) => sqlite::ping(c).await,
+                Exec::Postgres(c) => postgres::ping(c).await,
+            }
+        };
+        match tokio::time::timeout(timeout, probe).await {
+            Ok(result) => result,
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "database did not answer within {} ms",
+                timeout.as_millis()
+            ))),
+        }
+    }
+
+    /// Closes pools so the process can exit promptly.
+    pub async fn close(&self) {
+        if let Store::Postgres(p) = self {
+            p.close().await;
+        }
+    }
+}
+
+/// The store shared by the server's tasks.
+pub type SharedStore = Arc<Store>;
+
+/// Current time truncated to milliseconds, the precision both engines keep.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let ms = chrono::Utc::now().timestamp_millis();
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A fresh random id for rows whose id is not a user-chosen slug.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,59 @@
+//! The PostgreSQL engine (sqlx pool): connecting and pool settings. SQL for each capability sits
+//! in the sibling files; nothing here knows about SQLite.
+
+pub mod identity;
+pub mod seed;
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgConnection, PgPool};
+
+use crate::store::{Result, StoreError};
+
+/// A pool on one PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn open(url: &str) -> Result<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Unavailable(redact_error(&e.to_string(), url)))?;
+        Ok(PgStore { pool })
+    }
+
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+pub async fn ping(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query("SELECT 1").execute(conn).await?;
+    Ok(())
+}
+
+/// Connection errors may echo the URL; make sure its password never reaches a log.
+fn redact_error(message: &str, url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => match parsed.password() {
+            Some(pw) if !pw.is_empty() => message.replace(pw, "****"),
+            _ => message.to_string(),
+        },
+        Err(_) => message.to_string(),
+    }
+}

@@ -1,0 +1,111 @@
+//! The libsql (embedded SQLite) engine: opening the file, per-connection pragmas, row helpers.
+//! SQL for each capability sits in the sibling files; nothing here knows about PostgreSQL.
+
+pub mod identity;
+pub mod seed;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::{Result, StoreError};
+
+/// How long a statement waits for another process's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// An opened SQLite database file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    db: Arc<libsql::Database>,
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.exists()
+        {
+            return Err(StoreError::Unavailable(format!(
+                "cannot create SQLite database {}: directory {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
+        let db = libsql::Builder::new_local(path)
+            .build()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        let store = SqliteStore {
+            db: Arc::new(db),
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            path: path.to_path_buf(),
+        };
+        let conn = store.connect()?;
+        // journal_mode answers with a row, so it must go through `query`.
+        let mut rows = conn.query("PRAGMA journal_mode = WAL", ()).await?;
+        while rows.next().await?.is_some() {}
+        Ok(store)
+    }
+
+    /// A new connection with foreign keys on and a busy timeout.
+    pub fn connect(&self) -> Result<libsql::Connection> {
+        let conn = self.db.connect()?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Ok(conn)
+    }
+
+    /// Finishes connection setup that needs a statement (called by `connect` users via `Store`).
+    pub async fn write_lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.write_lock.clone().lock_owned().await
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+pub async fn ping(conn: &libsql::Connection) -> Result<()> {
+    let mut rows = conn.query("SELECT 1", ()).await?;
+    rows.next().await?;
+    Ok(())
+}
+
+/// Stored timestamps are unix milliseconds.
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn from_ms(v: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(v)
+        .ok_or_else(|| StoreError::Corrupt(format!("timestamp {v} out of range")))
+}
+
+pub fn opt_from_ms(v: Option<i64>) -> Result<Option<DateTime<Utc>>> {
+    v.map(from_ms).transpose()
+}
+
+/// Reads every row of a query through `f`.
+pub async fn collect<T>(
+    mut rows: libsql::Rows,
+    f: impl Fn(&libsql::Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().await? {
+        out.push(f(&row)?);
+    }
+    Ok(out)
+}
+
+/// Reads the first row of a query through `f`, if any.
+pub async fn first<T>(
+    mut rows: libsql::Rows,
+    f: impl Fn(&libsql::Row) -> Result<T>,
+) -> Result<Option<T>> {
+    match rows.next().await? {
+        Some(row) => Ok(Some(f(&row)?)),
+        None => Ok(None),
+    }
+}
