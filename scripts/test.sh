@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one command that runs the test suite on a fresh machine:
+#
+#   scripts/test.sh [extra cargo test args, e.g. `config::` or `-- --nocapture`]
+#
+# 1. PostgreSQL: GATEWAY_TEST_PG_URL when set; otherwise the server on 127.0.0.1:5432
+#    (GATEWAY_TEST_PG_PORT_CHECK changes the port checked) if it accepts user postgres without
+#    a password; otherwise a throwaway cluster started by scripts/ensure-postgres.sh and
+#    stopped when this script exits. No PostgreSQL means failure, never skipped tests.
+# 2. cargo test --all-targets (with --locked when Cargo.lock is committed).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PG_LOG_PREFIX=test.sh
+# shellcheck source=scripts/ensure-postgres.sh
+source scripts/ensure-postgres.sh
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+
+if [[ -n "${GATEWAY_TEST_PG_URL:-}" ]]; then
+  log "using GATEWAY_TEST_PG_URL=$(pg_redact_url "$GATEWAY_TEST_PG_URL")"
+  if ! pg_answers "$GATEWAY_TEST_PG_URL"; then
+    log "ERROR: PostgreSQL at GATEWAY_TEST_PG_URL does not answer 'select 1' (psql -w);" \
+      "fix or unset GATEWAY_TEST_PG_URL"
+    exit 1
+  fi
+else
+  ensure_postgres --check-port "${GATEWAY_TEST_PG_PORT_CHECK:-5432}" --throwaway || {
+    log "ERROR: PostgreSQL is required for the tests and could not be made available"
+    exit 1
+  }
+  export GATEWAY_TEST_PG_URL=$GATEWAY_PG_URL
+fi
+
+locked=()
+if git ls-files --error-unmatch Cargo.lock >/dev/null 2>&1; then
+  locked=(--locked)
+fi
+log "running: cargo test ${locked[*]} --all-targets $* (GATEWAY_TEST_PG_URL=$(pg_redact_url "$GATEWAY_TEST_PG_URL"))"
+# Not exec: the EXIT trap must still stop a cluster started above.
+cargo test "${locked[@]}" --all-targets "$@"
