@@ -1,6 +1,8 @@
 //! `gateway bootstrap-admin`: exactly one first admin, never a reset password, the weak
 //! password rule, racing processes, and no password in any output.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use common::{Backend, Gateway, TestDb};

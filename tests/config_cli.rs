@@ -1,6 +1,8 @@
 //! The config as the operator meets it through the binary: missing files, every problem at
 //! once, unknown keys with suggestions, env overlay errors, `config check` redaction, `--help`.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use common::process::{command, run_with_stdin};

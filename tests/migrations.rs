@@ -1,6 +1,8 @@
 //! Migrations: lockstep trees, status/check/apply, refusal of unknown migrations, and
 //! concurrent `migrate --apply` from many processes.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use common::{Backend, Gateway, TestDb};

@@ -1,6 +1,8 @@
 //! `gateway seed-config`: idempotent reconcile with created/updated/unchanged counts, invited
 //! users, untouched passwords, and rows the config lacks reported but kept.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use common::{Backend, Gateway, TestDb};

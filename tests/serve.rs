@@ -1,6 +1,8 @@
 //! `gateway serve`: startup toggles, the listening line, `/healthz` and `/readyz`, and
 //! graceful shutdown.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use std::time::Duration;

@@ -210,7 +210,6 @@ impl Server {
         let stderr = self.stderr.clone();
         let code = self.terminate().await;
         assert_eq!(code, 0, "gateway serve exited with {code}");
-        let logs = stderr.lock().expect("lock").clone();
-        logs
+        stderr.lock().expect("lock").clone()
     }
 }
