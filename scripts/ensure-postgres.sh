@@ -121,7 +121,7 @@ ensure_postgres() {
     _pg_log "something listens on 127.0.0.1:$check_port but does not accept user postgres" \
       "without a password; starting a separate cluster"
   else
-    _pg_log "no server answers on 127.0.0.1:$check_port; starting a local cluster"
+    _pg_log "no server answers on 127.0.0.1:$check_port; using a local cluster"
   fi
 
   _pg_find_bin || return 1

@@ -7,7 +7,8 @@
 #    (GATEWAY_TEST_PG_PORT_CHECK changes the port checked) if it accepts user postgres without
 #    a password; otherwise a throwaway cluster started by scripts/ensure-postgres.sh and
 #    stopped when this script exits. No PostgreSQL means failure, never skipped tests.
-# 2. cargo test --all-targets (with --locked when Cargo.lock is committed).
+# 2. cargo test --all-targets --no-fail-fast (with --locked when Cargo.lock is committed), so
+#    one failing test binary does not hide the results of the others.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -35,6 +36,6 @@ locked=()
 if git ls-files --error-unmatch Cargo.lock >/dev/null 2>&1; then
   locked=(--locked)
 fi
-log "running: cargo test ${locked[*]} --all-targets $* (GATEWAY_TEST_PG_URL=$(pg_redact_url "$GATEWAY_TEST_PG_URL"))"
+log "running: cargo test ${locked[*]} --all-targets --no-fail-fast $* (GATEWAY_TEST_PG_URL=$(pg_redact_url "$GATEWAY_TEST_PG_URL"))"
 # Not exec: the EXIT trap must still stop a cluster started above.
-cargo test "${locked[@]}" --all-targets "$@"
+cargo test "${locked[@]}" --all-targets --no-fail-fast "$@"

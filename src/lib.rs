@@ -3,11 +3,17 @@
 //! The library exposes what the binary and the integration tests share: the CLI entry point,
 //! [`http::build_router`] and [`http::AppState`], the [`store::Store`], and the domain modules.
 
+pub mod app;
 pub mod budgets;
+pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod http;
 pub mod identity;
+pub mod providers;
+pub mod proxy;
+pub mod recording;
 pub mod seed;
 pub mod store;
 pub mod telemetry;

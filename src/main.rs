@@ -7,6 +7,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = gateway::cli::Cli::parse();
+    // One TLS crypto provider for the whole process (reqwest and sqlx both use rustls/ring).
+    gateway::providers::install_crypto_provider();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

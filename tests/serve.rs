@@ -26,7 +26,7 @@ fn gateway(db: &TestDb) -> Gateway {
 }
 
 async fn get(url: &str) -> (u16, serde_json::Value) {
-    let resp = reqwest::get(url).await.expect("request");
+    let resp = common::http().get(url).send().await.expect("request");
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(serde_json::Value::Null))
 }
@@ -42,7 +42,7 @@ async fn with_all_toggles_on_serve_migrates_bootstraps_seeds_and_answers(backend
     assert_eq!(get(&server.url("/healthz")).await.0, 200);
     let (status, body) = get(&server.url("/readyz")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(count(&db, "refinery_schema_history").await, "1");
+    assert_ne!(count(&db, "refinery_schema_history").await, "0");
     assert_eq!(count(&db, "users").await, "1");
     assert_eq!(count(&db, "teams").await, "1");
     assert_eq!(server.terminate().await, 0);
@@ -132,7 +132,7 @@ async fn sigterm_stops_serving_and_exits_zero(backend: Backend) {
     assert_eq!(get(&url).await.0, 200);
     assert_eq!(server.terminate().await, 0);
     assert!(
-        reqwest::get(&url).await.is_err(),
+        common::http().get(&url).send().await.is_err(),
         "still accepting after shutdown"
     );
 }

@@ -3,6 +3,8 @@
 
 mod bootstrap_admin;
 mod config_check;
+mod credentials;
+mod duration;
 mod migrate;
 mod seed_config;
 mod serve;
@@ -42,6 +44,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage data-plane credentials (service-account and personal API keys).
+    #[command(subcommand)]
+    Credentials(credentials::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +89,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::SeedConfig(args) => seed_config::run(&cli.config, args).await,
         Command::BootstrapAdmin(args) => bootstrap_admin::run(&cli.config, args).await,
         Command::Config(ConfigCommand::Check(args)) => config_check::run(&cli.config, args),
+        Command::Credentials(cmd) => credentials::run(&cli.config, cmd).await,
     }
 }
 

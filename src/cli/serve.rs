@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{Failure, bootstrap_admin, load, open, require_current_schema};
-use crate::http::{self, AppState};
+use crate::app::App;
+use crate::http;
 use crate::store::migrate;
 
 #[derive(Debug, clap::Args)]
@@ -43,18 +44,15 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
         .with_context(|| format!("cannot listen on {bind} (server.bind / GATEWAY_BIND)"))?;
     let addr = listener.local_addr().context("listener has no address")?;
     let grace = Duration::from_secs(loaded.config.server.shutdown_grace_seconds);
-    let state = AppState {
-        store: store.clone(),
-        config: Arc::new(loaded.config),
-    };
-    let app = http::build_router(state);
+    let app = App::start(store.clone(), Arc::new(loaded.config)).await?;
+    let router = http::build_router(app.state.clone());
 
     // The one parseable line scripts and tests wait for.
     println!("listening on http://{addr}");
     tracing::info!(%addr, "listening");
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
         http::shutdown::signal().await;
         tracing::info!("shutdown signal received; finishing in-flight requests");
         let _ = stop_tx.send(true);
@@ -70,6 +68,7 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
             "in-flight requests did not finish within the grace period; exiting"
         ),
     }
+    app.shutdown().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

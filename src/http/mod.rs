@@ -11,7 +11,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
+use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::credentials::KeyCache;
+use crate::providers::Provider;
+use crate::recording::Recorder;
 use crate::store::Store;
 
 /// State shared by every handler. Cheap to clone.
@@ -19,6 +23,10 @@ use crate::store::Store;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    pub keys: Arc<KeyCache>,
+    pub catalog: Arc<Catalog>,
+    pub providers: Arc<std::collections::HashMap<String, Provider>>,
+    pub recorder: Recorder,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -28,6 +36,7 @@ pub fn build_router(state: AppState) -> Router {
     let body_limit = usize::try_from(state.config.server.body_limit_bytes).unwrap_or(usize::MAX);
     Router::new()
         .merge(health::routes())
+        .merge(crate::proxy::routes::routes())
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -1,9 +1,9 @@
 //! Cross-process serialisation for the startup actions (migrate, bootstrap-admin, seed-config).
 //!
 //! PostgreSQL: a session-level `pg_advisory_lock` taken on one pinned connection, then (for
-//! [`Locked::begin`]) a transaction on that same connection. SQLite: `BEGIN EXCLUSIVE` on one
+//! [`Tx::begin`]) a transaction on that same connection. SQLite: `BEGIN EXCLUSIVE` on one
 //! connection, behind an in-process async mutex so tasks of one process queue without blocking
-//! a runtime thread in SQLite's busy handler. Dropping a [`Locked`] without committing rolls
+//! a runtime thread in SQLite's busy handler. Dropping a [`Tx`] without committing rolls
 //! back and releases the lock (the PostgreSQL connection is closed rather than returned to the
 //! pool with a lock or a transaction still open).
 
@@ -31,8 +31,9 @@ impl LockName {
     }
 }
 
-/// A held lock, with or without an open transaction on the same connection.
-pub struct Locked {
+/// An open transaction (optionally under a named cross-process lock), or a held lock whose
+/// holder manages its own transactions (migrations).
+pub struct Tx {
     inner: Inner,
 }
 
@@ -43,30 +44,40 @@ enum Inner {
     },
     Postgres {
         conn: Option<PoolConnection<sqlx::Postgres>>,
-        key: i64,
+        key: Option<i64>,
         in_tx: bool,
     },
 }
 
-impl Locked {
+impl Tx {
     /// Takes the lock and opens a transaction.
-    pub(super) async fn begin(store: &Store, name: LockName) -> Result<Locked> {
-        Self::acquire(store, name, true).await
+    pub(super) async fn begin(store: &Store, name: LockName) -> Result<Tx> {
+        Self::acquire(store, Some(name), true).await
+    }
+
+    /// Opens an ordinary write transaction, without a cross-process lock.
+    pub(super) async fn plain(store: &Store) -> Result<Tx> {
+        Self::acquire(store, None, true).await
     }
 
     /// Takes the lock for work that manages its own transactions (migrations). On SQLite the
     /// whole run still happens inside one exclusive transaction.
-    pub async fn session(store: &Store, name: LockName) -> Result<Locked> {
-        Self::acquire(store, name, false).await
+    pub async fn session(store: &Store, name: LockName) -> Result<Tx> {
+        Self::acquire(store, Some(name), false).await
     }
 
-    async fn acquire(store: &Store, name: LockName, in_tx: bool) -> Result<Locked> {
+    async fn acquire(store: &Store, name: Option<LockName>, in_tx: bool) -> Result<Tx> {
         match store {
             Store::Sqlite(s) => {
                 let guard = s.write_lock().await;
                 let conn = s.connect()?;
-                conn.execute("BEGIN EXCLUSIVE", ()).await?;
-                Ok(Locked {
+                let begin = if name.is_some() {
+                    "BEGIN EXCLUSIVE"
+                } else {
+                    "BEGIN IMMEDIATE"
+                };
+                conn.execute(begin, ()).await?;
+                Ok(Tx {
                     inner: Inner::Sqlite {
                         conn,
                         _guard: guard,
@@ -75,15 +86,17 @@ impl Locked {
             }
             Store::Postgres(p) => {
                 let mut conn = p.acquire().await?;
-                let key = name.key();
-                sqlx::query("SELECT pg_advisory_lock($1)")
-                    .bind(key)
-                    .execute(&mut *conn)
-                    .await?;
+                let key = name.map(LockName::key);
+                if let Some(key) = key {
+                    sqlx::query("SELECT pg_advisory_lock($1)")
+                        .bind(key)
+                        .execute(&mut *conn)
+                        .await?;
+                }
                 if in_tx {
                     sqlx::query("BEGIN").execute(&mut *conn).await?;
                 }
-                Ok(Locked {
+                Ok(Tx {
                     inner: Inner::Postgres {
                         conn: Some(conn),
                         key,
@@ -120,17 +133,19 @@ impl Locked {
                 if *in_tx {
                     sqlx::query("COMMIT").execute(&mut *c).await?;
                 }
-                sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(*key)
-                    .execute(&mut *c)
-                    .await?;
+                if let Some(key) = key {
+                    sqlx::query("SELECT pg_advisory_unlock($1)")
+                        .bind(*key)
+                        .execute(&mut *c)
+                        .await?;
+                }
                 Ok(())
             }
         }
     }
 }
 
-impl Drop for Locked {
+impl Drop for Tx {
     fn drop(&mut self) {
         // SQLite: dropping the connection closes it, which rolls back and frees the lock.
         // PostgreSQL: close the socket instead of pooling a connection that still holds the

@@ -10,7 +10,7 @@ use sqlx::{AssertSqlSafe, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Exec, LockName, Locked, Store, StoreError};
+use super::{Exec, LockName, Store, StoreError, Tx};
 
 mod embedded_sqlite {
     refinery::embed_migrations!("migrations/sqlite");
@@ -148,7 +148,7 @@ async fn applied(ex: Exec<'_>) -> Result<Vec<MigrationId>, StoreError> {
 /// Applies every pending migration under the `Migrate` lock; returns what it applied.
 /// Safe to run from many processes at once: the first applies, the others find nothing to do.
 pub async fn apply(store: &Store) -> Result<Vec<MigrationId>, StoreError> {
-    let mut locked = Locked::session(store, LockName::Migrate).await?;
+    let mut locked = Tx::session(store, LockName::Migrate).await?;
     let current = compare(known(store), applied(locked.ex()).await?);
     current.refuse_unknown()?;
     let report = match (store, locked.ex()) {
@@ -193,7 +193,7 @@ fn parse_history_row(
 }
 
 /// refinery adapter over a libsql connection that is already inside `BEGIN EXCLUSIVE`
-/// (see `Locked::session`), so every migration of one run commits or rolls back together.
+/// (see `Tx::session`), so every migration of one run commits or rolls back together.
 struct SqliteMigrations<'a>(&'a libsql::Connection);
 
 impl AsyncTransaction for SqliteMigrations<'_> {

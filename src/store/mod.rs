@@ -5,9 +5,12 @@
 //! capability methods defined in `store/<capability>.rs`, which dispatch to
 //! `store/{sqlite,postgres}/<capability>.rs`. No business rules live here, only SQL.
 
+pub mod catalog;
+pub mod credentials;
 mod error;
 pub mod identity;
 mod lock;
+pub mod logs;
 pub mod migrate;
 mod postgres;
 pub mod rows;
@@ -18,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::StoreError;
-pub use lock::{LockName, Locked};
+pub use lock::{LockName, Tx};
 
 use crate::config::dburl::DbUrl;
 
@@ -87,8 +90,14 @@ impl Store {
 
     /// Opens a transaction serialised against every other process sharing the database:
     /// a `pg_advisory_lock` on one pinned connection, or `BEGIN EXCLUSIVE` on SQLite.
-    pub async fn begin_locked(&self, name: LockName) -> Result<Locked> {
-        Locked::begin(self, name).await
+    pub async fn begin_locked(&self, name: LockName) -> Result<Tx> {
+        Tx::begin(self, name).await
+    }
+
+    /// Opens an ordinary write transaction. Commit with [`Tx::commit`]; dropping it rolls
+    /// back.
+    pub async fn begin(&self) -> Result<Tx> {
+        Tx::plain(self).await
     }
 
     /// Answers whether the database responds within `timeout`.

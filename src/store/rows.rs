@@ -78,3 +78,108 @@ pub struct Latch {
     pub admin_user_id: Option<String>,
     pub method: Option<String>,
 }
+
+/// The columns needed to store a new data-plane credential (never the secret itself).
+#[derive(Clone)]
+pub struct NewCredentialRow {
+    pub id: String,
+    pub public_id: String,
+    pub secret_hash: Vec<u8>,
+    pub last4: String,
+    pub name: String,
+    pub service_account_id: Option<String>,
+    pub user_id: Option<String>,
+    pub team_id: Option<String>,
+    /// `None` = every model the owner may use; else a JSON array of model ids.
+    pub model_grants: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: Option<String>,
+}
+
+/// A credential as listed to operators.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CredentialRow {
+    pub id: String,
+    pub public_id: String,
+    pub last4: String,
+    pub name: String,
+    pub service_account_id: Option<String>,
+    pub user_email: Option<String>,
+    pub team_id: Option<String>,
+    pub model_grants: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What the hot-path cache holds per credential.
+#[derive(Clone)]
+pub struct AuthRow {
+    pub id: String,
+    pub public_id: String,
+    pub secret_hash: Vec<u8>,
+    pub model_grants: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked: bool,
+    /// The owning user or service account is active.
+    pub owner_active: bool,
+    pub user_id: Option<String>,
+    pub service_account_id: Option<String>,
+    pub team_id: Option<String>,
+}
+
+/// A row of `service_accounts`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServiceAccountRow {
+    pub id: String,
+    pub team_id: String,
+    pub name: String,
+    pub status: String,
+}
+
+/// A row of `models`. Prices are micro-USD per million tokens.
+#[derive(Debug, Clone)]
+pub struct ModelRow {
+    pub id: String,
+    pub description: String,
+    pub alias_of: Option<String>,
+    pub max_output_tokens: Option<i64>,
+    pub prices: [Option<i64>; 3],
+}
+
+/// A row of `model_routes`.
+#[derive(Debug, Clone)]
+pub struct RouteRow {
+    pub model_id: String,
+    pub position: i64,
+    pub provider_id: String,
+    pub upstream_model: String,
+    pub weight: i64,
+    pub priority: i64,
+    pub prices: [Option<i64>; 3],
+}
+
+/// One `/v1` request as logged. `attempts` is a JSON array.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RequestLogRow {
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+    pub credential_id: Option<String>,
+    pub user_id: Option<String>,
+    pub service_account_id: Option<String>,
+    pub team_id: Option<String>,
+    pub endpoint: String,
+    pub model_requested: Option<String>,
+    pub model_served: Option<String>,
+    pub provider_id: Option<String>,
+    pub attempts: String,
+    pub status: i64,
+    pub error_code: Option<String>,
+    pub latency_us: i64,
+    pub upstream_latency_us: Option<i64>,
+    pub input_tokens: Option<i64>,
+    pub output_tokens: Option<i64>,
+    pub cost_micros: Option<i64>,
+}

@@ -53,3 +53,9 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
 }
+
+/// An HTTP client for tests (installs the process's TLS crypto provider first).
+pub fn http() -> reqwest::Client {
+    gateway::providers::install_crypto_provider();
+    reqwest::Client::new()
+}

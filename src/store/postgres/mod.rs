@@ -1,7 +1,10 @@
 //! The PostgreSQL engine (sqlx pool): connecting and pool settings. SQL for each capability sits
 //! in the sibling files; nothing here knows about SQLite.
 
+pub mod catalog;
+pub mod credentials;
 pub mod identity;
+pub mod logs;
 pub mod seed;
 
 use std::time::Duration;

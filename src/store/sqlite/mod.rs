@@ -1,7 +1,10 @@
 //! The libsql (embedded SQLite) engine: opening the file, per-connection pragmas, row helpers.
 //! SQL for each capability sits in the sibling files; nothing here knows about PostgreSQL.
 
+pub mod catalog;
+pub mod credentials;
 pub mod identity;
+pub mod logs;
 pub mod seed;
 
 use std::path::{Path, PathBuf};

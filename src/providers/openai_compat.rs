@@ -1,0 +1,223 @@
+//! The `openai_compat` adapter: any upstream speaking the OpenAI HTTP API.
+//!
+//! One pooled `reqwest::Client` per provider, built once. The adapter forwards the body
+//! untouched, returns status and content type as they are, and enforces the provider's three
+//! deadlines (connect, first byte = response headers, total). It does not retry or fall back;
+//! `proxy` does that. The upstream key lives only inside the client's default headers (marked
+//! sensitive) and is never printed.
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+use futures_util::{Stream, TryStreamExt};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use tokio::time::{Instant, Sleep};
+
+use super::{TimeoutKind, UpstreamError, UpstreamRequest, UpstreamResponse};
+use crate::config::schema;
+
+/// An upstream speaking the OpenAI HTTP API. Cheap to clone; clones share the client.
+#[derive(Clone)]
+pub struct OpenAiCompatProvider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    id: String,
+    /// The base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
+    base_url: String,
+    /// Holds the default headers, including `authorization`.
+    client: reqwest::Client,
+    has_key: bool,
+    extra_header_names: Vec<String>,
+    first_byte: Duration,
+    total: Duration,
+}
+
+impl fmt::Debug for OpenAiCompatProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("OpenAiCompatProvider")
+            .field("id", &inner.id)
+            .field("base_url", &inner.base_url)
+            .field(
+                "api_key",
+                &if inner.has_key { "<redacted>" } else { "unset" },
+            )
+            .field("headers", &inner.extra_header_names)
+            .field("first_byte", &inner.first_byte)
+            .field("total", &inner.total)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiCompatProvider {
+    /// Builds the provider and its client. Needs a crypto provider installed first (see
+    /// [`super::install_crypto_provider`]; [`super::build_all`] does it).
+    pub fn from_config(config: &schema::Provider) -> anyhow::Result<OpenAiCompatProvider> {
+        let base_url = match config.base_url.as_deref() {
+            Some(url) if !url.is_empty() => url.trim_end_matches('/').to_string(),
+            _ => return Err(anyhow!("base_url is required for kind openai_compat")),
+        };
+        let mut headers = HeaderMap::new();
+        let has_key = match config.api_key.expose() {
+            Some(key) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
+                    .map_err(|_| anyhow!("api_key contains characters not allowed in a header"))?;
+                value.set_sensitive(true);
+                headers.insert(AUTHORIZATION, value);
+                true
+            }
+            None => false,
+        };
+        // Configured headers come last so they can override anything above (e.g. a custom
+        // auth scheme). Their values may be keys too, so they are sensitive as well.
+        for (name, value) in &config.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .with_context(|| format!("headers: {name:?} is not a valid header name"))?;
+            let mut value = HeaderValue::from_str(value)
+                .map_err(|_| anyhow!("headers.{name}: value is not a valid header value"))?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_millis(config.timeouts.connect_ms))
+            .default_headers(headers)
+            .user_agent(concat!("gateway/", env!("CARGO_PKG_VERSION")))
+            .no_proxy()
+            .build()
+            .context("building the HTTP client")?;
+        Ok(OpenAiCompatProvider {
+            inner: Arc::new(Inner {
+                id: config.id.clone(),
+                base_url,
+                client,
+                has_key,
+                extra_header_names: config.headers.keys().cloned().collect(),
+                first_byte: Duration::from_millis(config.timeouts.first_byte_ms),
+                total: Duration::from_millis(config.timeouts.total_ms),
+            }),
+        })
+    }
+
+    /// The configured provider id.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// POSTs the body to `{base_url}{endpoint}`; resolves when the response headers arrive.
+    pub async fn send(&self, req: UpstreamRequest) -> Result<UpstreamResponse, UpstreamError> {
+        let inner = &self.inner;
+        let start = Instant::now();
+        let total_deadline = start + inner.total;
+        // Waiting for headers is bounded by whichever deadline comes first.
+        let (header_deadline, header_timeout) = if inner.first_byte <= inner.total {
+            (start + inner.first_byte, TimeoutKind::FirstByte)
+        } else {
+            (total_deadline, TimeoutKind::Total)
+        };
+
+        let mut request = inner
+            .client
+            .post(format!("{}{}", inner.base_url, req.endpoint.path()))
+            .header(CONTENT_TYPE, "application/json")
+            .body(req.body);
+        if req.stream {
+            request = request.header(ACCEPT, "text/event-stream");
+        }
+        let response = match tokio::time::timeout_at(header_deadline, request.send()).await {
+            Err(_elapsed) => return Err(UpstreamError::Timeout(header_timeout)),
+            Ok(Err(e)) => return Err(send_error(&e)),
+            Ok(Ok(response)) => response,
+        };
+
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // The stream owns the response: dropping it drops the connection's body, which makes
+        // hyper close the connection (HTTP/1) or reset the stream (HTTP/2) upstream.
+        let body = response
+            .bytes_stream()
+            .map_err(|e| UpstreamError::Body(error_chain(&e)));
+        Ok(UpstreamResponse {
+            status,
+            content_type,
+            body: Box::pin(Deadline::new(body, total_deadline)),
+        })
+    }
+}
+
+/// Maps an error from before the response headers arrived.
+fn send_error(e: &reqwest::Error) -> UpstreamError {
+    if e.is_connect() && e.is_timeout() {
+        UpstreamError::Timeout(TimeoutKind::Connect)
+    } else {
+        // Besides connect errors proper, this covers a connection that broke before the
+        // upstream answered: nothing reached the client, so the proxy may try elsewhere.
+        UpstreamError::Connect(error_chain(e))
+    }
+}
+
+/// The error and its sources on one line; reqwest's top-level message alone says little.
+/// It names the URL, which never carries the key (that lives in a header).
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// A body stream that yields `Err(Timeout(Total))` and ends once `deadline` passes.
+struct Deadline<S> {
+    /// `None` once finished, so the upstream body is dropped (and the connection released)
+    /// as soon as the deadline passes rather than when the caller drops us.
+    inner: Option<S>,
+    sleep: Pin<Box<Sleep>>,
+}
+
+impl<S> Deadline<S> {
+    fn new(inner: S, deadline: Instant) -> Deadline<S> {
+        Deadline {
+            inner: Some(inner),
+            sleep: Box::pin(tokio::time::sleep_until(deadline)),
+        }
+    }
+}
+
+impl<S> Stream for Deadline<S>
+where
+    S: Stream<Item = Result<bytes::Bytes, UpstreamError>> + Unpin,
+{
+    type Item = Result<bytes::Bytes, UpstreamError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        if this.sleep.as_mut().poll(cx).is_ready() {
+            this.inner = None;
+            return Poll::Ready(Some(Err(UpstreamError::Timeout(TimeoutKind::Total))));
+        }
+        let item = Pin::new(inner).poll_next(cx);
+        if matches!(item, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            this.inner = None;
+        }
+        item
+    }
+}
+
+#[cfg(test)]
+#[path = "openai_compat_tests.rs"]
+mod tests;

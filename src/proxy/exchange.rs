@@ -1,0 +1,97 @@
+//! One `/v1` exchange as it happens: who called, which model and routes were tried (every
+//! attempt with provider, status and latency), usage and price; finished into a request-log row.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::usage::Usage;
+use crate::catalog::Price;
+use crate::credentials::Principal;
+use crate::store::rows::RequestLogRow;
+
+/// One upstream attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub provider: String,
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub latency_us: u64,
+}
+
+/// What is known about a request so far.
+#[derive(Debug)]
+pub struct Exchange {
+    pub request_id: String,
+    pub started: Instant,
+    pub at: DateTime<Utc>,
+    pub endpoint: &'static str,
+    pub principal: Principal,
+    pub model_requested: Option<String>,
+    pub model_served: Option<String>,
+    pub provider_id: Option<String>,
+    pub attempts: Vec<Attempt>,
+    /// Time spent waiting on upstreams, to separate the gateway's own overhead.
+    pub upstream_us: u64,
+    pub usage: Option<Usage>,
+    pub price: Option<Price>,
+}
+
+impl Exchange {
+    pub fn new(
+        request_id: String,
+        started: Instant,
+        endpoint: &'static str,
+        principal: Principal,
+    ) -> Exchange {
+        Exchange {
+            request_id,
+            started,
+            at: crate::store::now(),
+            endpoint,
+            principal,
+            model_requested: None,
+            model_served: None,
+            provider_id: None,
+            attempts: Vec::new(),
+            upstream_us: 0,
+            usage: None,
+            price: None,
+        }
+    }
+
+    /// Microseconds the gateway itself added so far (total minus upstream waits).
+    pub fn overhead_us(&self) -> u64 {
+        (self.started.elapsed().as_micros() as u64).saturating_sub(self.upstream_us)
+    }
+
+    /// The request-log row for this exchange.
+    pub fn finish(&self, status: u16, error_code: Option<&str>) -> RequestLogRow {
+        let cost = match (&self.usage, &self.price) {
+            (Some(u), Some(p)) => Some(u.cost_micros(p)),
+            _ => None,
+        };
+        RequestLogRow {
+            request_id: self.request_id.clone(),
+            at: self.at,
+            credential_id: Some(self.principal.credential_id.clone()),
+            user_id: self.principal.user_id.clone(),
+            service_account_id: self.principal.service_account_id.clone(),
+            team_id: self.principal.team_id.clone(),
+            endpoint: self.endpoint.to_string(),
+            model_requested: self.model_requested.clone(),
+            model_served: self.model_served.clone(),
+            provider_id: self.provider_id.clone(),
+            attempts: serde_json::to_string(&self.attempts).unwrap_or_else(|_| "[]".into()),
+            status: i64::from(status),
+            error_code: error_code.map(str::to_string),
+            latency_us: self.started.elapsed().as_micros() as i64,
+            upstream_latency_us: (self.upstream_us > 0).then_some(self.upstream_us as i64),
+            input_tokens: self.usage.map(|u| u.input_tokens as i64),
+            output_tokens: self.usage.map(|u| u.output_tokens as i64),
+            cost_micros: cost,
+        }
+    }
+}
