@@ -164,8 +164,7 @@ fn mentions_usage_object(event: &[u8]) -> bool {
         let after = &rest[i + 7..];
         let value = after
             .iter()
-            .skip_while(|b| b.is_ascii_whitespace() || **b == b':')
-            .next();
+            .find(|b| !(b.is_ascii_whitespace() || **b == b':'));
         if value == Some(&b'{') {
             return true;
         }
