@@ -9,6 +9,7 @@
 
 pub mod db;
 pub mod process;
+pub mod upstream;
 
 pub use db::{Backend, TestDb};
 pub use process::{Gateway, Output, Server};
