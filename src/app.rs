@@ -1,6 +1,7 @@
 //! Runtime wiring for `gateway serve`: builds the [`AppState`] (key cache, catalogue,
-//! providers, request-log writer), runs the background tasks, and shuts them down in order so
-//! nothing queued is lost.
+//! providers, budget gate, request-log writer), runs the background tasks (epoch watcher,
+//! budget flusher and heartbeat, last-use flusher), and shuts them down in order so nothing
+//! queued is lost and every unused budget lease goes back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::budgets::gate::BudgetGate;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::credentials::KeyCache;
@@ -18,6 +20,14 @@ use crate::store::Store;
 
 /// How often in-memory "last used" times are written.
 const LAST_USED_FLUSH: Duration = Duration::from_secs(15);
+/// How often settled budget spend is written and idle leases are returned.
+const BUDGET_FLUSH: Duration = Duration::from_millis(100);
+/// How often this replica marks its budget leases alive.
+const BUDGET_HEARTBEAT: Duration = Duration::from_secs(2);
+/// How often replicas check whether credentials or budgets changed.
+const EPOCH_POLL: Duration = Duration::from_millis(250);
+/// How long shutdown waits for queued request logs and ledger rows to be written.
+const WRITER_DRAIN: Duration = Duration::from_secs(30);
 
 /// A started application: its state and background tasks.
 pub struct App {
@@ -37,11 +47,15 @@ impl App {
         let keys = KeyCache::load(store.clone())
             .await
             .context("cannot load credentials")?;
+        let budgets = BudgetGate::load(store.clone())
+            .await
+            .context("cannot load budgets")?;
         let (stop, stop_rx) = watch::channel(false);
         let (recorder, recorder_task) = Recorder::start(store.clone(), stop_rx.clone());
         let tasks = vec![
-            tokio::spawn(keys.clone().poll(stop_rx.clone())),
-            tokio::spawn(flush_last_used(keys.clone(), stop_rx)),
+            tokio::spawn(watch_epoch(store.clone(), keys.clone(), budgets.clone(), stop_rx.clone())),
+            tokio::spawn(flush_last_used(keys.clone(), stop_rx.clone())),
+            tokio::spawn(budget_upkeep(budgets.clone(), stop_rx)),
         ];
         Ok(App {
             state: AppState {
@@ -50,6 +64,7 @@ impl App {
                 keys,
                 catalog: Arc::new(catalog),
                 providers: Arc::new(providers),
+                budgets,
                 recorder,
             },
             stop,
@@ -58,16 +73,23 @@ impl App {
         })
     }
 
-    /// Stops background work and flushes request logs and last-use times.
+    /// Stops background work; flushes request logs, ledger rows, budget spend (returning
+    /// every unused lease) and last-use times.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let keys = self.state.keys.clone();
+        let budgets = self.state.budgets.clone();
         drop(self.state);
-        if let Err(e) = self.recorder_task.await {
-            tracing::error!(error = %e, "request log writer failed");
-        }
         for t in self.tasks {
             let _ = t.await;
+        }
+        // In-flight streams settle through spawned tasks; give them a moment to land.
+        tokio::task::yield_now().await;
+        budgets.flush(true).await;
+        match tokio::time::timeout(WRITER_DRAIN, self.recorder_task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "request log writer failed"),
+            Err(_) => tracing::error!("request log writer did not drain in time; rows may be lost"),
         }
         if let Err(e) = keys.flush_last_used().await {
             tracing::warn!(error = %e, "could not record credential last use");
@@ -82,6 +104,57 @@ async fn flush_last_used(keys: Arc<KeyCache>, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 if let Err(e) = keys.flush_last_used().await {
                     tracing::warn!(error = %e, "could not record credential last use");
+                }
+            }
+            () = async { let _ = stop.wait_for(|s| *s).await; } => return,
+        }
+    }
+}
+
+/// Reloads credentials and budgets whenever the shared epoch moves (another replica or a CLI
+/// changed them).
+async fn watch_epoch(
+    store: Store,
+    keys: Arc<KeyCache>,
+    budgets: Arc<BudgetGate>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut seen = keys.epoch();
+    let mut tick = tokio::time::interval(EPOCH_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = async { let _ = stop.wait_for(|s| *s).await; } => return,
+        }
+        let epoch = match store.conn().await {
+            Ok(mut c) => c.ex().auth_epoch().await,
+            Err(e) => Err(e),
+        };
+        match epoch {
+            Ok(e) if e != seen => {
+                let refreshed = keys.refresh().await.and(budgets.reload().await);
+                match refreshed {
+                    Ok(()) => seen = e,
+                    Err(err) => tracing::warn!(error = %err, "reload after epoch change failed"),
+                }
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "epoch poll failed"),
+        }
+    }
+}
+
+/// Flushes settled budget spend often and heartbeats this replica's leases.
+async fn budget_upkeep(budgets: Arc<BudgetGate>, mut stop: watch::Receiver<bool>) {
+    let mut flush = tokio::time::interval(BUDGET_FLUSH);
+    let mut heartbeat = tokio::time::interval(BUDGET_HEARTBEAT);
+    loop {
+        tokio::select! {
+            _ = flush.tick() => budgets.flush(false).await,
+            _ = heartbeat.tick() => {
+                if let Err(e) = budgets.heartbeat().await {
+                    tracing::warn!(error = %e, "budget lease heartbeat failed");
                 }
             }
             () = async { let _ = stop.wait_for(|s| *s).await; } => return,

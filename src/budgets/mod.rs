@@ -1,7 +1,13 @@
-//! Budgets: how much a team, user or service account may spend per window.
+//! Budgets: how much a team, user or service account may spend per window, enforced without
+//! overshoot across concurrent requests and replicas.
 //!
-//! For now this holds only the money type ([`money::MicroUsd`]); budget windows, reservations
-//! and spend counters arrive here later. SQL does not belong here (see `store/`), nor do HTTP
-//! handlers (see this capability's future `routes.rs`).
+//! [`money::MicroUsd`] is the money type; [`window`] does the calendar math; [`gate`] reserves
+//! and settles on the hot path from an in-memory lease; [`lease`] is the database side of
+//! leases. SQL does not belong here (see `store/`), nor do HTTP handlers.
 
+#[cfg(test)]
+mod cost_props;
+pub mod gate;
+pub mod lease;
 pub mod money;
+pub mod window;

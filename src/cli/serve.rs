@@ -47,13 +47,14 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     let app = App::start(store.clone(), Arc::new(loaded.config)).await?;
     let router = http::build_router(app.state.clone());
 
+    let signal = http::shutdown::listen().context("cannot install signal handlers")?;
     // The one parseable line scripts and tests wait for.
     println!("listening on http://{addr}");
     tracing::info!(%addr, "listening");
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        http::shutdown::signal().await;
+        signal.await;
         tracing::info!("shutdown signal received; finishing in-flight requests");
         let _ = stop_tx.send(true);
     });

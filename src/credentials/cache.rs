@@ -2,22 +2,18 @@
 //!
 //! Authentication is a hash-map lookup plus one SHA-256 and a constant-time compare: no
 //! database access and no password hashing per request. The cache reloads whenever the
-//! `auth_epoch` row moves (polled every [`POLL_INTERVAL`]), and the replica that made a change
+//! `auth_epoch` row moves (`app::watch_epoch` polls it), and the replica that made a change
 //! reloads at once. Last use is kept in memory and written in batches by [`KeyCache::flush_last_used`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use super::{ApiKey, Grants};
 use crate::store::rows::AuthRow;
 use crate::store::{Store, StoreError};
-
-/// How often replicas check whether credentials changed.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Who is calling: the credential and its owner.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -122,29 +118,9 @@ impl KeyCache {
         Ok(entry.clone())
     }
 
-    /// Polls the epoch and reloads on change, until `stop` resolves.
-    pub async fn poll(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let mut tick = tokio::time::interval(POLL_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = async { let _ = stop.wait_for(|s| *s).await; } => return,
-            }
-            let current = match self.store.conn().await {
-                Ok(mut c) => c.ex().auth_epoch().await,
-                Err(e) => Err(e),
-            };
-            match current {
-                Ok(epoch) if epoch != self.epoch.load(Ordering::Acquire) => {
-                    if let Err(e) = self.refresh().await {
-                        tracing::warn!(error = %e, "credential cache reload failed");
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "credential cache poll failed"),
-            }
-        }
+    /// The epoch the cache was last loaded at.
+    pub fn epoch(&self) -> i64 {
+        self.epoch.load(Ordering::Acquire)
     }
 
     /// Writes in-memory last-use times to the database in one batch.

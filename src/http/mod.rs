@@ -11,6 +11,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
+use crate::budgets::gate::BudgetGate;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::credentials::KeyCache;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub keys: Arc<KeyCache>,
     pub catalog: Arc<Catalog>,
     pub providers: Arc<std::collections::HashMap<String, Provider>>,
+    pub budgets: Arc<BudgetGate>,
     pub recorder: Recorder,
 }
 

@@ -1,23 +1,27 @@
-//! Graceful shutdown: wait for SIGTERM or SIGINT.
+//! Graceful shutdown: SIGTERM or SIGINT. The handlers are installed eagerly by [`listen`], so a
+//! signal that arrives right after the server announced itself is never lost to the default
+//! action (which would kill the process without flushing).
 
-/// Resolves on the first SIGTERM or SIGINT (Ctrl-C).
-pub async fn signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+use std::future::Future;
+
+/// Installs the handlers now; the returned future resolves on the first SIGTERM or SIGINT.
+#[cfg(unix)]
+pub fn listen() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+    })
+}
+
+/// Installs the handler now; the returned future resolves on Ctrl-C.
+#[cfg(not(unix))]
+pub fn listen() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::budgets::gate::BudgetError;
 use crate::credentials::AuthError;
 
 /// Why the last upstream attempt failed, when every route failed.
@@ -49,6 +50,8 @@ pub enum ProxyError {
     NoRoute { model: String },
     #[error("all routes failed; last: {0:?}")]
     Upstream(UpstreamFailure),
+    #[error("{0}")]
+    Budget(crate::budgets::gate::BudgetError),
     #[error("internal error")]
     Internal,
 }
@@ -83,6 +86,10 @@ impl ProxyError {
                 UpstreamFailure::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
                 UpstreamFailure::ServerError { .. } => StatusCode::BAD_GATEWAY,
             },
+            ProxyError::Budget(b) => match b {
+                BudgetError::Exceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
+                BudgetError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            },
             ProxyError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,11 +118,18 @@ impl ProxyError {
                 UpstreamFailure::RateLimited(_) => "upstream_rate_limited",
                 UpstreamFailure::ServerError { .. } => "upstream_error",
             },
+            ProxyError::Budget(b) => match b {
+                BudgetError::Exceeded { .. } => "budget_exceeded",
+                BudgetError::Unavailable(_) => "budget_unavailable",
+            },
             ProxyError::Internal => "internal_error",
         }
     }
 
     fn kind(&self) -> &'static str {
+        if matches!(self, ProxyError::Budget(BudgetError::Exceeded { .. })) {
+            return "insufficient_quota";
+        }
         match self.status().as_u16() {
             401 => "invalid_request_error",
             403 => "permission_error",

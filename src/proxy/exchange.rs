@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::usage::Usage;
 use crate::catalog::Price;
 use crate::credentials::Principal;
-use crate::store::rows::RequestLogRow;
+use crate::recording::Record;
+use crate::store::rows::{LedgerRow, RequestLogRow};
 
 /// One upstream attempt.
 #[derive(Debug, Clone, Serialize)]
@@ -37,6 +38,12 @@ pub struct Exchange {
     pub upstream_us: u64,
     pub usage: Option<Usage>,
     pub price: Option<Price>,
+    /// Cost charged when a served request's usage is unknown (its reservation: an upper bound).
+    pub charged: Option<i64>,
+    /// Notes for the log, e.g. soft budgets this request ran over.
+    pub flags: Vec<String>,
+    /// Captured request payload, per the capture policy.
+    pub payload: Option<String>,
 }
 
 impl Exchange {
@@ -59,6 +66,19 @@ impl Exchange {
             upstream_us: 0,
             usage: None,
             price: None,
+            charged: None,
+            flags: Vec::new(),
+            payload: None,
+        }
+    }
+
+    /// What this request cost: usage × the serving route's price, or what was charged when
+    /// usage is unknown. `None` when unpriced or not served.
+    pub fn cost(&self) -> Option<i64> {
+        match (&self.usage, &self.price) {
+            (Some(u), Some(p)) => Some(u.cost_micros(p)),
+            (None, Some(_)) => self.charged,
+            _ => None,
         }
     }
 
@@ -67,13 +87,26 @@ impl Exchange {
         (self.started.elapsed().as_micros() as u64).saturating_sub(self.upstream_us)
     }
 
-    /// The request-log row for this exchange.
-    pub fn finish(&self, status: u16, error_code: Option<&str>) -> RequestLogRow {
-        let cost = match (&self.usage, &self.price) {
-            (Some(u), Some(p)) => Some(u.cost_micros(p)),
-            _ => None,
-        };
-        RequestLogRow {
+    /// The request-log row and, when a provider served the request, the ledger row.
+    pub fn finish(&mut self, status: u16, error_code: Option<&str>) -> Record {
+        let cost = self.cost();
+        let served = self.provider_id.is_some() && (self.usage.is_some() || cost.is_some());
+        let ledger = served.then(|| LedgerRow {
+            request_id: self.request_id.clone(),
+            at: self.at,
+            credential_id: Some(self.principal.credential_id.clone()),
+            user_id: self.principal.user_id.clone(),
+            service_account_id: self.principal.service_account_id.clone(),
+            team_id: self.principal.team_id.clone(),
+            model: self.model_served.clone().unwrap_or_default(),
+            provider_id: self.provider_id.clone(),
+            input_tokens: self.usage.map_or(0, |u| u.input_tokens as i64),
+            output_tokens: self.usage.map_or(0, |u| u.output_tokens as i64),
+            cached_tokens: self.usage.map_or(0, |u| u.cached_tokens as i64),
+            cost_micros: cost,
+            priced: self.price.is_some(),
+        });
+        let log = RequestLogRow {
             request_id: self.request_id.clone(),
             at: self.at,
             credential_id: Some(self.principal.credential_id.clone()),
@@ -92,6 +125,10 @@ impl Exchange {
             input_tokens: self.usage.map(|u| u.input_tokens as i64),
             output_tokens: self.usage.map(|u| u.output_tokens as i64),
             cost_micros: cost,
-        }
+            flags: (!self.flags.is_empty())
+                .then(|| serde_json::to_string(&self.flags).unwrap_or_default()),
+            payload: self.payload.take(),
+        };
+        Record { log, ledger }
     }
 }

@@ -119,6 +119,44 @@ impl ParsedRequest {
     }
 }
 
+/// Output cap assumed for reservations when neither the request nor the model sets one.
+pub const DEFAULT_OUTPUT_CAP: u64 = 4096;
+
+impl ParsedRequest {
+    /// Upper bounds on (input, output) tokens, to size the budget reservation. Input: the
+    /// serialized prompt's bytes (byte-level BPE tokenizers never emit more tokens than bytes);
+    /// output: `max_completion_tokens`, `max_tokens`, the model's cap, or [`DEFAULT_OUTPUT_CAP`].
+    pub fn token_bounds(&self, model_cap: Option<u32>) -> (u64, u64) {
+        let (key, output) = match self.endpoint {
+            Endpoint::ChatCompletions => {
+                let asked = ["max_completion_tokens", "max_tokens"]
+                    .iter()
+                    .find_map(|k| self.body.get(*k).and_then(Value::as_u64));
+                let cap = model_cap.map(u64::from);
+                let output = match (asked, cap) {
+                    (Some(a), Some(c)) => a.min(c),
+                    (Some(a), None) => a,
+                    (None, Some(c)) => c,
+                    (None, None) => DEFAULT_OUTPUT_CAP,
+                };
+                ("messages", output)
+            }
+            Endpoint::Embeddings => ("input", 0),
+        };
+        let input = self
+            .body
+            .get(key)
+            .map(|v| serde_json::to_vec(v).map_or(0, |b| b.len() as u64))
+            .unwrap_or(0);
+        (input, output)
+    }
+
+    /// The parsed body, for payload capture.
+    pub fn body(&self) -> &Map<String, Value> {
+        &self.body
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use super::exchange::Exchange;
 use super::forward::{Body, forward};
 use super::request::ParsedRequest;
 use super::stream::Relay;
-use super::usage::Usage;
+use super::usage::{self, Usage};
 use super::{OVERHEAD_HEADER, auth};
 use crate::http::AppState;
 use crate::providers::Endpoint;
@@ -81,7 +81,7 @@ async fn proxy(
     );
     match handle(&state, &cred.grants, body, endpoint, ex).await {
         Ok(response) => response,
-        Err((e, ex)) => {
+        Err((e, mut ex)) => {
             state
                 .recorder
                 .record(ex.finish(e.status().as_u16(), Some(e.code())));
@@ -127,6 +127,13 @@ async fn handle(
         ));
     }
     ex.model_served = Some(model.id.clone());
+    let (input, output) = req.token_bounds(model.max_output_tokens);
+    let estimate = usage::max_cost(&model.routes, input, output);
+    let reservation = match state.budgets.reserve(&ex.principal, estimate).await {
+        Ok(r) => r,
+        Err(e) => return Err((ProxyError::Budget(e), ex)),
+    };
+    ex.flags.extend(reservation.flags.iter().cloned());
     let served = match forward(state, &req, model, &mut ex).await {
         Ok(s) => s,
         Err(e) => return Err((e, ex)),
@@ -144,21 +151,18 @@ async fn handle(
                     .ok()
                     .as_ref()
                     .and_then(Usage::from_json);
+                if ex.usage.is_none() {
+                    ex.charged = Some(reservation.amount());
+                }
             }
-            state.recorder.record(ex.finish(
-                served.status,
-                (!status.is_success()).then_some("upstream_client_error"),
-            ));
+            reservation.settle(ex.cost().unwrap_or(0)).await;
+            let code = (!status.is_success()).then_some("upstream_client_error");
+            state.recorder.record(ex.finish(served.status, code));
             (status, [(header::CONTENT_TYPE, content_type)], bytes).into_response()
         }
         Body::Stream { first, rest } => {
-            let relay = Relay::new(
-                first,
-                rest,
-                !req.client_wants_usage,
-                ex,
-                state.recorder.clone(),
-            );
+            let strip = !req.client_wants_usage;
+            let relay = Relay::new(first, rest, strip, ex, reservation, state.recorder.clone());
             (
                 status,
                 [

@@ -11,6 +11,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::exchange::Exchange;
 use super::usage::Usage;
+use crate::budgets::gate::Reservation;
 use crate::providers::BodyStream;
 use crate::recording::Recorder;
 
@@ -23,9 +24,10 @@ enum End {
     UpstreamFailed,
 }
 
-/// Logs the exchange exactly once, however the stream ends.
+/// Settles the budget and logs the exchange exactly once, however the stream ends.
 struct Finish {
     ex: Exchange,
+    reservation: Option<Reservation>,
     recorder: Recorder,
     end: End,
 }
@@ -37,6 +39,15 @@ impl Drop for Finish {
             End::UpstreamFailed => (502, Some("upstream_stream_error")),
             End::Open => (499, Some("client_disconnected")),
         };
+        if let Some(reservation) = self.reservation.take() {
+            // Bytes were relayed, so the upstream billed something: without a usage chunk,
+            // charge the reservation (an upper bound) rather than nothing.
+            if self.ex.usage.is_none() {
+                self.ex.charged = Some(reservation.amount());
+            }
+            let cost = self.ex.cost().unwrap_or(0);
+            tokio::spawn(reservation.settle(cost));
+        }
         self.recorder.record(self.ex.finish(status, code));
     }
 }
@@ -57,6 +68,7 @@ impl Relay {
         upstream: BodyStream,
         strip_usage: bool,
         ex: Exchange,
+        reservation: Reservation,
         recorder: Recorder,
     ) -> Relay {
         Relay {
@@ -66,6 +78,7 @@ impl Relay {
             strip_usage,
             finish: Finish {
                 ex,
+                reservation: Some(reservation),
                 recorder,
                 end: End::Open,
             },

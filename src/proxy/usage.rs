@@ -42,6 +42,21 @@ impl Usage {
     }
 }
 
+/// The most `input`/`output` tokens can cost on any priced route; 0 when none is priced.
+pub fn max_cost(routes: &[std::sync::Arc<crate::catalog::Route>], input: u64, output: u64) -> i64 {
+    let bound = Usage {
+        input_tokens: input,
+        output_tokens: output,
+        cached_tokens: 0,
+    };
+    routes
+        .iter()
+        .filter_map(|r| r.price.as_ref())
+        .map(|p| bound.cost_micros(p))
+        .max()
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

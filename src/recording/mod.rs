@@ -1,14 +1,27 @@
-//! The bounded asynchronous writer for request logs: handlers hand rows to a channel (no
-//! database write on the request path); one task inserts them in batches, each batch in one
-//! transaction. A full queue applies back-pressure instead of dropping rows; shutdown drains
-//! and flushes everything queued.
+//! The bounded asynchronous writer for request logs and the usage ledger: handlers hand
+//! records to a channel (no database write on the request path); one task inserts them in
+//! batches, each batch — log rows and ledger rows together — in one transaction. Spend is never
+//! dropped: a full queue applies back-pressure (the record waits in a task of its own); only
+//! captured payloads are shed then, and counted. Shutdown drains and flushes everything queued.
 
+pub mod capture;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::store::rows::RequestLogRow;
+use crate::store::rows::{LedgerRow, RequestLogRow};
 use crate::store::{Store, StoreError};
+
+/// What one request leaves behind.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub log: RequestLogRow,
+    /// Spend of record; `None` when no provider served the request.
+    pub ledger: Option<LedgerRow>,
+}
 
 /// Rows queued before senders wait.
 pub const QUEUE_CAPACITY: usize = 8192;
@@ -18,7 +31,8 @@ pub const BATCH: usize = 512;
 /// The sending side, cloned into every handler.
 #[derive(Clone)]
 pub struct Recorder {
-    tx: mpsc::Sender<RequestLogRow>,
+    tx: mpsc::Sender<Record>,
+    shed_payloads: Arc<AtomicU64>,
 }
 
 impl Recorder {
@@ -30,18 +44,36 @@ impl Recorder {
     ) -> (Recorder, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let task = tokio::spawn(write_loop(store, rx, stop));
-        (Recorder { tx }, task)
+        let recorder = Recorder {
+            tx,
+            shed_payloads: Arc::new(AtomicU64::new(0)),
+        };
+        (recorder, task)
     }
 
-    /// Queues a row. Never drops it: when the queue is full the row waits in a task of its
-    /// own, so the caller's response is not held up.
-    pub fn record(&self, row: RequestLogRow) {
-        match self.tx.try_send(row) {
+    /// Payloads dropped because the queue was full.
+    pub fn shed_payloads(&self) -> u64 {
+        self.shed_payloads.load(Ordering::Relaxed)
+    }
+
+    /// Queues a record. Never drops it: when the queue is full it waits in a task of its own
+    /// (without its captured payload), so the caller's response is not held up.
+    pub fn record(&self, record: Record) {
+        match self.tx.try_send(record) {
             Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(row)) => {
+            Err(mpsc::error::TrySendError::Full(mut record)) => {
+                if record.log.payload.take().is_some() {
+                    let n = self.shed_payloads.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n.is_power_of_two() {
+                        tracing::warn!(
+                            shed = n,
+                            "request log queue full; shedding captured payloads"
+                        );
+                    }
+                }
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
-                    if tx.send(row).await.is_err() {
+                    if tx.send(record).await.is_err() {
                         tracing::error!("request log writer stopped; a row could not be queued");
                     }
                 });
@@ -55,7 +87,7 @@ impl Recorder {
 
 async fn write_loop(
     store: Store,
-    mut rx: mpsc::Receiver<RequestLogRow>,
+    mut rx: mpsc::Receiver<Record>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
@@ -78,28 +110,27 @@ async fn write_loop(
     }
 }
 
-/// Writes one batch, retrying while the database is unavailable so rows are not lost.
-async fn write(store: &Store, batch: &mut Vec<RequestLogRow>) {
+/// Writes one batch, retrying until the database takes it: spend is never dropped. (At
+/// shutdown, `App::shutdown` bounds how long it waits for this.)
+async fn write(store: &Store, batch: &mut Vec<Record>) {
     let mut delay = Duration::from_millis(50);
-    for attempt in 1.. {
-        match insert(store, batch).await {
-            Ok(()) => break,
-            Err(e) if attempt < 20 => {
-                tracing::warn!(error = %e, attempt, rows = batch.len(), "request log batch failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
-            }
-            Err(e) => {
-                tracing::error!(error = %e, rows = batch.len(), "request log batch dropped after retries");
-                break;
-            }
-        }
+    let mut attempt = 0u32;
+    while let Err(e) = insert(store, batch).await {
+        attempt += 1;
+        tracing::warn!(error = %e, attempt, rows = batch.len(), "request log batch failed; retrying");
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
     }
     batch.clear();
 }
 
-async fn insert(store: &Store, batch: &[RequestLogRow]) -> Result<(), StoreError> {
+async fn insert(store: &Store, batch: &[Record]) -> Result<(), StoreError> {
+    let logs: Vec<RequestLogRow> = batch.iter().map(|r| r.log.clone()).collect();
+    let ledger: Vec<LedgerRow> = batch.iter().filter_map(|r| r.ledger.clone()).collect();
     let mut tx = store.begin().await?;
-    tx.ex().insert_request_logs(batch).await?;
+    tx.ex().insert_request_logs(&logs).await?;
+    if !ledger.is_empty() {
+        tx.ex().insert_ledger(&ledger).await?;
+    }
     tx.commit().await
 }

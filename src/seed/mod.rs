@@ -150,7 +150,16 @@ pub async fn seed(store: &Store, cfg: &Config) -> Result<SeedReport, StoreError>
         }
     }
     for b in &cfg.budgets {
-        bump("budgets", ex.reconcile(&rows::budget(b), at).await?);
+        let user_id = match &b.user {
+            Some(email) => Some(ex.user_id_by_email(email).await?.ok_or_else(|| {
+                StoreError::Corrupt(format!("budget {}: user {email} vanished", b.id))
+            })?),
+            None => None,
+        };
+        bump(
+            "budgets",
+            ex.reconcile(&rows::budget(b, user_id), at).await?,
+        );
     }
 
     let mut not_in_config = Vec::new();

@@ -139,10 +139,11 @@ pub fn route(model_id: &str, position: usize, r: &schema::Route) -> SeedRow {
     }
 }
 
-pub fn budget(b: &schema::Budget) -> SeedRow {
-    let (kind, id) = match (&b.team, &b.user, &b.service_account) {
+/// `user_id` is the id of `b.user`'s row (budgets attach to ids, not e-mails).
+pub fn budget(b: &schema::Budget, user_id: Option<String>) -> SeedRow {
+    let (kind, id) = match (&b.team, user_id, &b.service_account) {
         (Some(t), _, _) => ("team", t.clone()),
-        (_, Some(u), _) => ("user", u.trim().to_lowercase()),
+        (_, Some(u), _) => ("user", u),
         (_, _, Some(s)) => ("service_account", s.clone()),
         // Validation guarantees exactly one scope.
         _ => ("team", String::new()),

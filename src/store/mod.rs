@@ -5,6 +5,7 @@
 //! capability methods defined in `store/<capability>.rs`, which dispatch to
 //! `store/{sqlite,postgres}/<capability>.rs`. No business rules live here, only SQL.
 
+pub mod budgets;
 pub mod catalog;
 pub mod credentials;
 mod error;

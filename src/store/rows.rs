@@ -182,4 +182,49 @@ pub struct RequestLogRow {
     pub input_tokens: Option<i64>,
     pub output_tokens: Option<i64>,
     pub cost_micros: Option<i64>,
+    /// JSON array of notes such as `soft_budget_exceeded:<id>`.
+    pub flags: Option<String>,
+    /// Captured request payload (per the capture policy), if any.
+    pub payload: Option<String>,
+}
+
+/// A row of `budgets`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BudgetRow {
+    pub id: String,
+    pub scope_kind: String,
+    pub scope_id: String,
+    pub cadence: String,
+    pub timezone: String,
+    pub amount_micros: i64,
+    pub hard_limit: bool,
+}
+
+/// A budget window as the database sees it right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowTotals {
+    /// Settled and flushed spend.
+    pub spent: i64,
+    /// Every replica's lease, this one's included.
+    pub reserved_all: i64,
+    pub reserved_mine: i64,
+}
+
+/// One row of the usage ledger (spend of record).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LedgerRow {
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+    pub credential_id: Option<String>,
+    pub user_id: Option<String>,
+    pub service_account_id: Option<String>,
+    pub team_id: Option<String>,
+    pub model: String,
+    pub provider_id: Option<String>,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cached_tokens: i64,
+    /// `None` when the serving route has no price (`priced` false).
+    pub cost_micros: Option<i64>,
+    pub priced: bool,
 }

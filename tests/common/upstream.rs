@@ -25,7 +25,10 @@ pub enum Behavior {
     /// Stream: send the role chunk, then fail the connection.
     BreakAfterFirstChunk,
     /// Stream: one content chunk per interval, `n` times.
-    Slow { interval: Duration, chunks: usize },
+    Slow {
+        interval: Duration,
+        chunks: usize,
+    },
 }
 
 /// A request the upstream received.
@@ -68,7 +71,9 @@ impl FakeUpstream {
             .route("/v1/chat/completions", post(chat))
             .route("/v1/embeddings", post(embeddings))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -167,7 +172,10 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         events.push(Bytes::from(format!("data: {u}\n\n")));
     }
     events.push(Bytes::from_static(b"data: [DONE]\n\n"));
-    let guard = DropGuard { shared: shared.clone(), finished: false };
+    let guard = DropGuard {
+        shared: shared.clone(),
+        finished: false,
+    };
     let stream = async_stream(first, events, interval, break_after_first, guard);
     Response::builder()
         .header("content-type", "text/event-stream")
@@ -204,7 +212,10 @@ fn async_stream(
             }
             if break_after_first {
                 guard.finished = true;
-                return Some((Err(std::io::Error::other("upstream broke")), (None, rest, guard)));
+                return Some((
+                    Err(std::io::Error::other("upstream broke")),
+                    (None, rest, guard),
+                ));
             }
             if !interval.is_zero() {
                 tokio::time::sleep(interval).await;
@@ -221,7 +232,11 @@ fn async_stream(
     )
 }
 
-async fn embeddings(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn embeddings(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let body = record(&shared, "/v1/embeddings", headers, &body);
     if let Some(r) = before(&shared).await {
         return r;

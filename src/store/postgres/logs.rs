@@ -12,7 +12,8 @@ pub async fn insert_request_logs(c: &mut PgConnection, rows: &[RequestLogRow]) -
     let mut q = QueryBuilder::new(
         "INSERT INTO request_logs (request_id, at, credential_id, user_id, service_account_id, \
          team_id, endpoint, model_requested, model_served, provider_id, attempts, status, \
-         error_code, latency_us, upstream_latency_us, input_tokens, output_tokens, cost_micros) ",
+         error_code, latency_us, upstream_latency_us, input_tokens, output_tokens, cost_micros, \
+         flags, payload) ",
     );
     q.push_values(rows, |mut b, r| {
         b.push_bind(&r.request_id)
@@ -32,7 +33,9 @@ pub async fn insert_request_logs(c: &mut PgConnection, rows: &[RequestLogRow]) -
             .push_bind(r.upstream_latency_us)
             .push_bind(r.input_tokens)
             .push_bind(r.output_tokens)
-            .push_bind(r.cost_micros);
+            .push_bind(r.cost_micros)
+            .push_bind(&r.flags)
+            .push_bind(&r.payload);
     });
     q.push(" ON CONFLICT (request_id) DO NOTHING");
     q.build().execute(c).await?;
@@ -43,7 +46,7 @@ pub async fn recent_request_logs(c: &mut PgConnection, limit: i64) -> Result<Vec
     let rows = sqlx::query(
         "SELECT request_id, at, credential_id, user_id, service_account_id, team_id, endpoint, \
          model_requested, model_served, provider_id, attempts, status, error_code, latency_us, \
-         upstream_latency_us, input_tokens, output_tokens, cost_micros \
+         upstream_latency_us, input_tokens, output_tokens, cost_micros, flags, payload \
          FROM request_logs ORDER BY at DESC, request_id LIMIT $1",
     )
     .bind(limit)
@@ -70,6 +73,8 @@ pub async fn recent_request_logs(c: &mut PgConnection, limit: i64) -> Result<Vec
                 input_tokens: r.try_get(15)?,
                 output_tokens: r.try_get(16)?,
                 cost_micros: r.try_get(17)?,
+                flags: r.try_get(18)?,
+                payload: r.try_get(19)?,
             })
         })
         .collect()

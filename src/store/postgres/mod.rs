@@ -1,6 +1,7 @@
 //! The PostgreSQL engine (sqlx pool): connecting and pool settings. SQL for each capability sits
 //! in the sibling files; nothing here knows about SQLite.
 
+pub mod budgets;
 pub mod catalog;
 pub mod credentials;
 pub mod identity;

@@ -1,6 +1,7 @@
 //! The libsql (embedded SQLite) engine: opening the file, per-connection pragmas, row helpers.
 //! SQL for each capability sits in the sibling files; nothing here knows about PostgreSQL.
 
+pub mod budgets;
 pub mod catalog;
 pub mod credentials;
 pub mod identity;

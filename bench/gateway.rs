@@ -1,0 +1,314 @@
+//! `cargo bench --bench gateway` (or `mise run bench`): how much latency, throughput and
+//! memory the gateway costs, measured against a direct-to-upstream baseline in the same run.
+//!
+//! In this process: a fast fake OpenAI-compatible upstream and the load generator. As a child:
+//! the real `gateway serve` binary (bench profile), with a real service-account credential,
+//! once on SQLite and once on PostgreSQL. Prints a markdown report to stdout and writes it to
+//! `bench/results/latest.md`. Misses against the targets are reported, not failed; anything
+//! that breaks (a non-2xx answer, a gateway that will not start or stop) exits non-zero.
+//!
+//! Environment: `GATEWAY_BENCH_QUICK=1` (counts ÷10, a smoke run), `GATEWAY_BENCH_PG_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`), `GATEWAY_BENCH_BACKENDS`
+//! (default `sqlite,postgres`). See bench/README.md.
+
+#[path = "support/load.rs"]
+mod load;
+#[path = "support/process.rs"]
+mod process;
+#[path = "support/report.rs"]
+mod report;
+#[path = "support/upstream.rs"]
+mod upstream;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use load::{Call, Target};
+use process::{Backend, Database, Server};
+use report::{BackendResult, Compared};
+use upstream::Upstream;
+
+/// How much to do; `GATEWAY_BENCH_QUICK=1` divides the request counts by ten.
+struct Plan {
+    quick: bool,
+    warmup: usize,
+    c1_calls: usize,
+    ttfb_calls: usize,
+    concurrency: usize,
+    c64_warmup: usize,
+    c64_requests: usize,
+    c64_time: Duration,
+    /// Held streams stay at the target's 1,000 even in quick mode: opening them takes seconds.
+    streams: usize,
+}
+
+impl Plan {
+    fn from_env() -> Plan {
+        let quick = std::env::var("GATEWAY_BENCH_QUICK").is_ok_and(|v| v == "1" || v == "true");
+        let div = if quick { 10 } else { 1 };
+        Plan {
+            quick,
+            warmup: 200 / div,
+            c1_calls: 2_000 / div,
+            ttfb_calls: 1_000 / div,
+            concurrency: 64,
+            c64_warmup: 2_000 / div,
+            c64_requests: 20_000 / div,
+            c64_time: Duration::from_secs(10) / div as u32,
+            streams: report::TARGET_STREAMS,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "c=1: {} calls per target (interleaved) after {} warm-up; streaming: {} calls per \
+             target; c={}: up to {} requests or {} s per target after {} warm-up; {} held streams",
+            self.c1_calls,
+            self.warmup,
+            self.ttfb_calls,
+            self.concurrency,
+            self.c64_requests,
+            self.c64_time.as_secs_f64(),
+            self.c64_warmup,
+            self.streams
+        )
+    }
+}
+
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bench: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench FAILED: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let plan = Plan::from_env();
+    let backends = backends_from_env()?;
+    let load_before = loadavg();
+    let upstream = Upstream::start().await?;
+    let client = load::client()?;
+    let mut results = Vec::new();
+    for backend in backends {
+        eprintln!("bench: {} …", backend.name());
+        let result = bench_backend(backend, &plan, &upstream, &client)
+            .await
+            .with_context(|| format!("{} run", backend.name()))?;
+        results.push(result);
+    }
+    let setup = report::Setup {
+        date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        commit: commit(),
+        quick: plan.quick,
+        machine: machine(),
+        load_before,
+        load_after: loadavg(),
+        counts: plan.describe(),
+    };
+    let text = report::render(&setup, &results);
+    println!("{text}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/results");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("latest.md");
+    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("bench: report written to {}", path.display());
+    Ok(())
+}
+
+fn backends_from_env() -> anyhow::Result<Vec<Backend>> {
+    let raw = std::env::var("GATEWAY_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            other => bail!("GATEWAY_BENCH_BACKENDS: unknown backend {other:?} (sqlite, postgres)"),
+        })
+        .collect()
+}
+
+/// One backend: a fresh database, measured, then removed whatever happened.
+async fn bench_backend(
+    backend: Backend,
+    plan: &Plan,
+    upstream: &Upstream,
+    client: &reqwest::Client,
+) -> anyhow::Result<BackendResult> {
+    let dir = tempfile::tempdir().context("creating a temp dir")?;
+    let db = Database::create(backend, dir.path()).await?;
+    let result = measure(&db, dir.path(), plan, upstream, client).await;
+    let removed = db.remove().await;
+    let result = result?;
+    removed?;
+    Ok(result)
+}
+
+async fn measure(
+    db: &Database,
+    dir: &std::path::Path,
+    plan: &Plan,
+    upstream: &Upstream,
+    client: &reqwest::Client,
+) -> anyhow::Result<BackendResult> {
+    let config = process::write_config(dir, db, &upstream.base_url())?;
+    let key = process::prepare(&config).await?;
+    let server = Server::start(&config).await?;
+    let mut r = BackendResult {
+        backend: db.backend.name(),
+        rss_start: server.rss_bytes()?,
+        ..BackendResult::default()
+    };
+    let direct = Target::new(upstream.chat_url(), &key)?;
+    let via = Target::new(server.url("/v1/chat/completions"), &key)?;
+    let targets = [&direct, &via];
+    let json = load::chat_body(process::MODEL, false);
+    let stream = load::chat_body(process::MODEL, true);
+
+    step("warm-up, c=1");
+    load::serial_pair(client, targets, Call::Json, &json, plan.warmup).await?;
+    load::serial_pair(client, targets, Call::StreamFirstByte, &stream, plan.warmup).await?;
+    r.rss_idle = settled_rss(&server).await?;
+
+    step("latency, c=1");
+    let [d, g] = load::serial_pair(client, targets, Call::Json, &json, plan.c1_calls).await?;
+    r.c1 = Compared::of(&d, &g);
+    step("stream time to first byte, c=1");
+    let [d, g] = load::serial_pair(
+        client,
+        targets,
+        Call::StreamFirstByte,
+        &stream,
+        plan.ttfb_calls,
+    )
+    .await?;
+    r.ttfb = Compared::of(&d, &g);
+
+    step("throughput, c=64");
+    let (c, warm) = (plan.concurrency, Duration::from_secs(5));
+    load::concurrent(client, &direct, &json, c, plan.c64_warmup, warm).await?;
+    load::concurrent(client, &via, &json, c, plan.c64_warmup, warm).await?;
+    let d = load::concurrent(client, &direct, &json, c, plan.c64_requests, plan.c64_time).await?;
+    let sampler = load::RssSampler::start(
+        server.pid,
+        Duration::from_millis(20),
+        plan.c64_time + Duration::from_secs(60),
+    );
+    let upstream_before = upstream.requests();
+    let g = load::concurrent(client, &via, &json, c, plan.c64_requests, plan.c64_time).await?;
+    r.rss_load_max = sampler.finish().await?;
+    let forwarded = upstream.requests() - upstream_before;
+    if forwarded != g.samples.len() as u64 {
+        bail!(
+            "the gateway answered {} requests but the upstream saw {forwarded}",
+            g.samples.len()
+        );
+    }
+    r.c64 = Compared::of(&d.samples, &g.samples);
+    r.rps_direct = d.requests_per_second();
+    r.rps_gateway = g.requests_per_second();
+
+    step("held streams");
+    let slow = load::chat_body(process::SLOW_MODEL, true);
+    let held = load::open_streams(&via, &slow, plan.streams, Duration::from_secs(60)).await?;
+    r.streams_held = held.opened;
+    r.streams_open_time = held.open_time;
+    r.rss_streams = settled_rss(&server).await?;
+    held.close().await?;
+    r.upstream_streams_left = upstream_streams_after_close(upstream).await;
+    r.rss_after_streams = server.rss_bytes()?;
+
+    let logs = server.logs();
+    r.gateway_log_lines = logs.lines().count();
+    for line in logs.lines().take(20) {
+        eprintln!("bench: gateway logged: {line}");
+    }
+    step("shutdown");
+    r.shutdown_time = server.stop().await?;
+    Ok(r)
+}
+
+fn step(what: &str) {
+    eprintln!("bench:   {what}");
+}
+
+/// The largest of five RSS samples 100 ms apart: what the process holds once settled.
+async fn settled_rss(server: &Server) -> anyhow::Result<u64> {
+    let mut max = 0;
+    for _ in 0..5 {
+        max = max.max(server.rss_bytes()?);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(max)
+}
+
+/// Polls (bounded, 10 s) until the upstream saw every abandoned stream closed; what is left.
+async fn upstream_streams_after_close(upstream: &Upstream) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while upstream.open_slow_streams() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    upstream.open_slow_streams()
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    format!(
+        "{cpus} CPUs ({model}), Linux {kernel}; loopback only; the load generator and the fake \
+         upstream run in the bench process and share the CPUs with the gateway"
+    )
+}
+
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let Some(head) = git(&["rev-parse", "--short", "HEAD"]) else {
+        return "unknown".into();
+    };
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if dirty {
+        format!("{head} + uncommitted changes")
+    } else {
+        head
+    }
+}

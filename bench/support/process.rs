@@ -1,0 +1,326 @@
+//! The gateway under test, as operators run it: a fresh database (SQLite file or a new
+//! PostgreSQL database), a config file, `migrate --apply`, `seed-config`, a real
+//! service-account credential from `credentials create`, and `gateway serve` as a child
+//! process whose address comes from its `listening on http://…` line. Also reads the child's
+//! resident memory from `/proc/<pid>/status`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Bound on every one-shot CLI command and on startup.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+/// Bound on the graceful shutdown after SIGTERM.
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Keep at most this much of the child's stderr for error messages.
+const STDERR_KEEP: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// The PostgreSQL server to create the throwaway database on.
+pub fn pg_admin_url() -> String {
+    std::env::var("GATEWAY_BENCH_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one benchmark run.
+pub struct Database {
+    pub backend: Backend,
+    /// What goes into `database.url`.
+    pub url: String,
+    /// PostgreSQL only: the database to drop afterwards.
+    pg_name: Option<String>,
+}
+
+impl Database {
+    pub async fn create(backend: Backend, dir: &Path) -> anyhow::Result<Database> {
+        match backend {
+            Backend::Sqlite => Ok(Database {
+                backend,
+                url: format!("sqlite:{}", dir.join("gateway.db").display()),
+                pg_name: None,
+            }),
+            Backend::Postgres => {
+                let admin = pg_admin_url();
+                let name = format!("gw_bench_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = PgConnection::connect(&admin).await.with_context(|| {
+                    format!(
+                        "PostgreSQL did not answer at {admin} (set GATEWAY_BENCH_PG_URL, or \
+                         GATEWAY_BENCH_BACKENDS=sqlite to skip it)"
+                    )
+                })?;
+                // The name is ours (a fixed prefix and a UUID), never input.
+                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .with_context(|| format!("creating database {name}"))?;
+                let _ = conn.close().await;
+                let mut url = url::Url::parse(&admin).context("GATEWAY_BENCH_PG_URL")?;
+                url.set_path(&name);
+                Ok(Database {
+                    backend,
+                    url: url.to_string(),
+                    pg_name: Some(name),
+                })
+            }
+        }
+    }
+
+    /// Drops the PostgreSQL database (the SQLite file goes with the temp dir).
+    pub async fn remove(self) -> anyhow::Result<()> {
+        let Some(name) = self.pg_name else {
+            return Ok(());
+        };
+        let mut conn = PgConnection::connect(&pg_admin_url())
+            .await
+            .context("reconnecting to drop the bench database")?;
+        conn.execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .await
+        .with_context(|| format!("dropping database {name}"))?;
+        let _ = conn.close().await;
+        Ok(())
+    }
+}
+
+/// The models the config defines.
+pub const MODEL: &str = "bench";
+pub const SLOW_MODEL: &str = "bench-slow";
+
+/// Writes the gateway config: one `openai_compat` provider pointing at the fake upstream, the
+/// fast model `bench` and the held-open model `bench-slow`, one team and one service account.
+pub fn write_config(dir: &Path, db: &Database, upstream_base_url: &str) -> anyhow::Result<PathBuf> {
+    let yaml = format!(
+        r#"server:
+  bind: 127.0.0.1:0
+  shutdown_grace_seconds: 10
+database:
+  url: "{db_url}"
+auth:
+  bootstrap_admin:
+    enabled: false
+teams:
+  - id: bench
+    name: Bench
+service_accounts:
+  - id: sa
+    team: bench
+    name: Bench load generator
+providers:
+  - id: upstream
+    kind: openai_compat
+    base_url: {upstream_base_url}
+models:
+  - id: {MODEL}
+    description: Fast fake upstream
+    pricing: {{ input: "0.15", output: "0.60" }}
+    routes:
+      - {{ provider: upstream, model: fast }}
+  - id: {SLOW_MODEL}
+    description: Streams that stay open
+    pricing: {{ input: "0.15", output: "0.60" }}
+    routes:
+      - {{ provider: upstream, model: {slow} }}
+"#,
+        db_url = db.url,
+        slow = super::upstream::SLOW_MODEL,
+    );
+    let path = dir.join("gateway.yaml");
+    std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// A `gateway` command with a clean environment, so no `GATEWAY_*` variable of the caller
+/// changes what is measured.
+fn command(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gateway"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "HOME",
+            std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
+        )
+        .env("RUST_LOG", "warn")
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs a one-shot subcommand; its stdout on success.
+pub async fn run(config: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let mut cmd = command(config, args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd.spawn().context("spawning the gateway binary")?;
+    let out = tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output())
+        .await
+        .with_context(|| format!("gateway {} timed out", args.join(" ")))?
+        .context("waiting for the gateway binary")?;
+    if !out.status.success() {
+        bail!(
+            "gateway {} exited with {}:\n{}{}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Prepares the database and issues the service-account key the load generator presents.
+pub async fn prepare(config: &Path) -> anyhow::Result<String> {
+    run(config, &["migrate", "--apply"]).await?;
+    run(config, &["seed-config"]).await?;
+    let out = run(
+        config,
+        &[
+            "credentials",
+            "create",
+            "--service-account",
+            "sa",
+            "--name",
+            "bench",
+            "--json",
+        ],
+    )
+    .await?;
+    let json: serde_json::Value = serde_json::from_str(out.trim())
+        .with_context(|| format!("credentials create --json printed {out:?}"))?;
+    match json["key"].as_str() {
+        Some(key) => Ok(key.to_string()),
+        None => bail!("credentials create --json has no \"key\""),
+    }
+}
+
+/// A running `gateway serve`; killed if dropped without [`Server::stop`].
+pub struct Server {
+    child: Child,
+    pub pid: u32,
+    pub addr: String,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    pub async fn start(config: &Path) -> anyhow::Result<Server> {
+        let mut cmd = command(config, &["serve"]);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("spawning gateway serve")?;
+        let pid = child.id().context("gateway serve has no pid")?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(err) = child.stderr.take() {
+            let sink = stderr.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(err).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+                    if s.len() < STDERR_KEEP {
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                }
+            });
+        }
+        let out = child.stdout.take().context("gateway serve stdout")?;
+        let mut lines = BufReader::new(out).lines();
+        let addr = tokio::time::timeout(COMMAND_TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.strip_prefix("listening on http://") {
+                    return Some(rest.trim().to_string());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(addr) = addr else {
+            let _ = child.start_kill();
+            bail!(
+                "gateway serve did not print its listening line; stderr:\n{}",
+                stderr.lock().unwrap_or_else(|p| p.into_inner())
+            );
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Server {
+            child,
+            pid,
+            addr,
+            stderr,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// What the gateway logged so far (at `RUST_LOG=warn`: warnings and errors only).
+    pub fn logs(&self) -> String {
+        self.stderr
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Resident set size now, in bytes.
+    pub fn rss_bytes(&self) -> anyhow::Result<u64> {
+        rss_bytes(self.pid)
+    }
+
+    /// SIGTERM, then waits for a clean exit (request logs flushed); fails on a non-zero exit.
+    pub async fn stop(mut self) -> anyhow::Result<Duration> {
+        let started = std::time::Instant::now();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .context("running kill -TERM")?;
+        if !sent.success() {
+            bail!("kill -TERM {} failed", self.pid);
+        }
+        let status = tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
+            .await
+            .context("gateway did not exit within 60 s of SIGTERM")?
+            .context("waiting for gateway serve")?;
+        if !status.success() {
+            bail!(
+                "gateway serve exited with {status} after SIGTERM; stderr:\n{}",
+                self.logs()
+            );
+        }
+        Ok(started.elapsed())
+    }
+}
+
+/// `VmRSS` of a process, in bytes.
+pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .with_context(|| format!("no VmRSS in {path}"))?;
+    Ok(kib * 1024)
+}

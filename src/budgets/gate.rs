@@ -1,0 +1,472 @@
+//! The budget gate on the `/v1` hot path: reserve a request's maximum cost against every hard
+//! budget that applies before any provider call, settle to the real cost afterwards.
+//!
+//! Common case: the reservation comes out of this replica's in-memory lease — a mutex and a
+//! subtraction, no database write. Only when the lease runs dry does the replica take a new
+//! slice from the database ([`super::lease::acquire`]); near exhaustion slices shrink to the
+//! exact need and settlements are flushed at once, so replicas cannot jointly overshoot and
+//! waiting callers see budget freed by others promptly. A request that cannot be covered waits
+//! briefly while other reservations are still in flight, then gets `budget_exceeded`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use tokio::sync::Notify;
+
+use super::lease::{self, Acquire};
+use super::window::{Cadence, WindowCache};
+use crate::credentials::Principal;
+use crate::store::budgets::WindowKey;
+use crate::store::rows::BudgetRow;
+use crate::store::{Store, StoreError};
+
+/// How long a request may wait for budget held by in-flight requests to come back.
+const MAX_WAIT: Duration = Duration::from_secs(5);
+/// How often a waiting window re-asks the database.
+const RETRY_DB: Duration = Duration::from_millis(25);
+/// An unused lease is returned after this long without requests.
+const IDLE_RETURN: Duration = Duration::from_millis(300);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Team,
+    User,
+    ServiceAccount,
+}
+
+impl Scope {
+    fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "team" => Some(Scope::Team),
+            "user" => Some(Scope::User),
+            "service_account" => Some(Scope::ServiceAccount),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Team => "team",
+            Scope::User => "user",
+            Scope::ServiceAccount => "service account",
+        }
+    }
+}
+
+/// One configured budget.
+#[derive(Debug)]
+pub struct BudgetDef {
+    pub id: String,
+    pub scope: Scope,
+    pub scope_id: String,
+    pub amount: i64,
+    pub hard: bool,
+    pub tz: Tz,
+    windows: Mutex<WindowCache>,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BudgetError {
+    #[error(
+        "budget {budget_id} of {scope} {scope_id} cannot cover this request (limit {limit}); \
+         it resets at {resets_at}"
+    )]
+    Exceeded {
+        budget_id: String,
+        scope: &'static str,
+        scope_id: String,
+        limit: String,
+        resets_at: String,
+    },
+    #[error("budget state is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[derive(Debug, Default)]
+struct Local {
+    /// Leased, not yet given to a request (negative after an under-estimate).
+    lease: i64,
+    /// Reserved by requests in flight.
+    inflight: i64,
+    /// Spent, not yet written to the window's settled spend.
+    unflushed: i64,
+    tight: bool,
+    /// Settled spend of the window as last seen in the database.
+    known_spent: i64,
+    last_refusal: Option<Instant>,
+    last_activity: Option<Instant>,
+}
+
+struct WindowState {
+    budget_id: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    local: tokio::sync::Mutex<Local>,
+    changed: Notify,
+}
+
+impl WindowState {
+    fn key(&self) -> WindowKey<'_> {
+        WindowKey {
+            budget_id: &self.budget_id,
+            window_start: self.start,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Defs {
+    by_scope: HashMap<(Scope, String), Vec<Arc<BudgetDef>>>,
+}
+
+/// See the module docs.
+pub struct BudgetGate {
+    store: Store,
+    replica_id: String,
+    defs: RwLock<Arc<Defs>>,
+    windows: Mutex<HashMap<(String, i64), Arc<WindowState>>>,
+}
+
+/// Budget held for one request; settle it, or dropping it releases everything.
+pub struct Reservation {
+    gate: Option<Arc<BudgetGate>>,
+    held: Vec<(Arc<WindowState>, i64)>,
+    amount: i64,
+    /// Soft budgets this request runs over (logged, never blocking).
+    pub flags: Vec<String>,
+}
+
+impl BudgetGate {
+    pub async fn load(store: Store) -> Result<Arc<BudgetGate>, StoreError> {
+        let gate = Arc::new(BudgetGate {
+            store,
+            replica_id: crate::store::new_id(),
+            defs: RwLock::new(Arc::new(Defs::default())),
+            windows: Mutex::new(HashMap::new()),
+        });
+        gate.reload().await?;
+        Ok(gate)
+    }
+
+    /// Re-reads budget definitions (after seeding or an edit).
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let rows = self.store.conn().await?.ex().list_budgets().await?;
+        let mut defs = Defs::default();
+        for row in rows {
+            match def(row) {
+                Ok(d) => defs
+                    .by_scope
+                    .entry((d.scope, d.scope_id.clone()))
+                    .or_default()
+                    .push(Arc::new(d)),
+                Err(why) => tracing::error!("ignoring budget: {why}"),
+            }
+        }
+        *self.defs.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(defs);
+        Ok(())
+    }
+
+    fn applicable(&self, p: &Principal) -> Vec<Arc<BudgetDef>> {
+        let defs = self.defs.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if defs.by_scope.is_empty() {
+            return Vec::new();
+        }
+        let owners = [
+            (Scope::User, p.user_id.as_ref()),
+            (Scope::ServiceAccount, p.service_account_id.as_ref()),
+            (Scope::Team, p.team_id.as_ref()),
+        ];
+        let mut out = Vec::new();
+        for (scope, id) in owners {
+            if let Some(id) = id
+                && let Some(list) = defs.by_scope.get(&(scope, id.clone()))
+            {
+                out.extend(list.iter().cloned());
+            }
+        }
+        out
+    }
+
+    fn window(&self, def: &BudgetDef, now: DateTime<Utc>) -> Arc<WindowState> {
+        let (start, end) = def
+            .windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .window(now);
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        windows
+            .entry((def.id.clone(), start.timestamp_millis()))
+            .or_insert_with(|| {
+                Arc::new(WindowState {
+                    budget_id: def.id.clone(),
+                    start,
+                    end,
+                    local: tokio::sync::Mutex::new(Local::default()),
+                    changed: Notify::new(),
+                })
+            })
+            .clone()
+    }
+
+    /// Reserves `amount` micro-dollars against every hard budget of `p`.
+    pub async fn reserve(
+        self: &Arc<Self>,
+        p: &Principal,
+        amount: i64,
+    ) -> Result<Reservation, BudgetError> {
+        let mut reservation = Reservation {
+            gate: Some(self.clone()),
+            held: Vec::new(),
+            amount,
+            flags: Vec::new(),
+        };
+        let now = Utc::now();
+        for def in self.applicable(p) {
+            let w = self.window(&def, now);
+            if def.hard {
+                self.take(&def, &w, amount).await?;
+                reservation.held.push((w, amount));
+            } else {
+                let l = w.local.lock().await;
+                if l.known_spent + l.unflushed + amount > def.amount {
+                    reservation
+                        .flags
+                        .push(format!("soft_budget_exceeded:{}", def.id));
+                }
+                drop(l);
+                reservation.held.push((w, 0));
+            }
+        }
+        Ok(reservation)
+    }
+
+    async fn take(&self, def: &BudgetDef, w: &WindowState, amount: i64) -> Result<(), BudgetError> {
+        let deadline = Instant::now() + MAX_WAIT;
+        loop {
+            {
+                let mut l = w.local.lock().await;
+                l.last_activity = Some(Instant::now());
+                if l.lease >= amount {
+                    l.lease -= amount;
+                    l.inflight += amount;
+                    return Ok(());
+                }
+                let recently_refused = l.last_refusal.is_some_and(|t| t.elapsed() < RETRY_DB);
+                if !recently_refused {
+                    let need = amount - l.lease;
+                    let answer = lease::acquire(
+                        &self.store,
+                        w.key(),
+                        &self.replica_id,
+                        need,
+                        def.amount,
+                        Utc::now(),
+                    )
+                    .await
+                    .map_err(|e| BudgetError::Unavailable(e.to_string()))?;
+                    match answer {
+                        Acquire::Granted {
+                            granted,
+                            tight,
+                            spent,
+                        } => {
+                            l.known_spent = spent;
+                            l.lease += granted - amount;
+                            l.inflight += amount;
+                            l.tight = tight;
+                            l.last_refusal = None;
+                            return Ok(());
+                        }
+                        Acquire::Refused {
+                            others_reserved,
+                            spent,
+                        } => {
+                            l.known_spent = spent;
+                            l.tight = true;
+                            l.last_refusal = Some(Instant::now());
+                            if others_reserved == 0 && l.inflight == 0 {
+                                return Err(exceeded(def, w));
+                            }
+                        }
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(exceeded(def, w));
+            }
+            tokio::select! {
+                () = w.changed.notified() => {}
+                () = tokio::time::sleep(RETRY_DB) => {}
+            }
+        }
+    }
+
+    /// Writes settled spend and returns idle or tight leases. Called periodically, and with
+    /// `all` at shutdown to give every lease back.
+    pub async fn flush(&self, all: bool) {
+        let windows: Vec<Arc<WindowState>> = self
+            .windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let now = Utc::now();
+        for w in windows {
+            let mut l = w.local.lock().await;
+            if let Err(e) = self.flush_one(&w, &mut l, all, now).await {
+                tracing::warn!(budget = %w.budget_id, error = %e, "budget flush failed; will retry");
+            }
+        }
+        self.prune(now).await;
+    }
+
+    async fn flush_one(
+        &self,
+        w: &WindowState,
+        l: &mut Local,
+        all: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let idle = l.inflight == 0 && l.last_activity.is_none_or(|t| t.elapsed() >= IDLE_RETURN);
+        let give_back = all || l.tight || idle || l.lease < 0 || now >= w.end;
+        let returned = if give_back { l.lease } else { 0 };
+        if l.unflushed == 0 && returned == 0 {
+            return Ok(());
+        }
+        l.known_spent = lease::settle(
+            &self.store,
+            w.key(),
+            &self.replica_id,
+            l.unflushed,
+            returned,
+            now,
+        )
+        .await?;
+        l.unflushed = 0;
+        l.lease -= returned;
+        w.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// Forgets finished windows that hold nothing.
+    async fn prune(&self, now: DateTime<Utc>) {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        windows.retain(|_, w| {
+            if now < w.end {
+                return true;
+            }
+            match w.local.try_lock() {
+                Ok(l) => l.lease != 0 || l.inflight != 0 || l.unflushed != 0,
+                Err(_) => true,
+            }
+        });
+    }
+
+    /// Marks this replica's leases alive.
+    pub async fn heartbeat(&self) -> Result<(), StoreError> {
+        let mut tx = self.store.begin().await?;
+        tx.ex()
+            .heartbeat_leases(&self.replica_id, Utc::now())
+            .await?;
+        tx.commit().await
+    }
+
+    async fn settle_window(&self, w: &WindowState, reserved: i64, actual: i64) {
+        let mut l = w.local.lock().await;
+        l.inflight -= reserved;
+        l.lease += reserved - actual;
+        l.unflushed += actual;
+        l.last_activity = Some(Instant::now());
+        if l.tight || l.lease < 0 {
+            if let Err(e) = self.flush_one(w, &mut l, false, Utc::now()).await {
+                tracing::warn!(budget = %w.budget_id, error = %e, "budget settle flush failed; will retry");
+            }
+        }
+        w.changed.notify_waiters();
+    }
+}
+
+impl Reservation {
+    /// A reservation that holds nothing (no budgets apply).
+    pub fn none() -> Reservation {
+        Reservation {
+            gate: None,
+            held: Vec::new(),
+            amount: 0,
+            flags: Vec::new(),
+        }
+    }
+
+    /// The reserved maximum.
+    pub fn amount(&self) -> i64 {
+        self.amount
+    }
+
+    /// Records the real cost and releases the rest.
+    pub async fn settle(mut self, actual: i64) {
+        let Some(gate) = self.gate.take() else {
+            return;
+        };
+        for (w, reserved) in std::mem::take(&mut self.held) {
+            gate.settle_window(&w, reserved, actual).await;
+        }
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        // Not settled: nothing was spent (the request failed before any upstream answer).
+        let Some(gate) = self.gate.take() else {
+            return;
+        };
+        let held = std::mem::take(&mut self.held);
+        if held.is_empty() {
+            return;
+        }
+        tokio::spawn(async move {
+            for (w, reserved) in held {
+                gate.settle_window(&w, reserved, 0).await;
+            }
+        });
+    }
+}
+
+fn exceeded(def: &BudgetDef, w: &WindowState) -> BudgetError {
+    BudgetError::Exceeded {
+        budget_id: def.id.clone(),
+        scope: def.scope.as_str(),
+        scope_id: def.scope_id.clone(),
+        limit: crate::budgets::money::MicroUsd::from_micros(def.amount).to_string(),
+        resets_at: w.end.with_timezone(&def.tz).to_rfc3339(),
+    }
+}
+
+fn def(row: BudgetRow) -> Result<BudgetDef, String> {
+    let scope = Scope::parse(&row.scope_kind)
+        .ok_or_else(|| format!("{}: unknown scope {}", row.id, row.scope_kind))?;
+    let tz: Tz = row
+        .timezone
+        .parse()
+        .map_err(|_| format!("{}: unknown timezone {}", row.id, row.timezone))?;
+    let cadence = match row.cadence.as_str() {
+        "daily" => Cadence::Daily,
+        "weekly" => Cadence::Weekly,
+        "monthly" => Cadence::Monthly,
+        other => return Err(format!("{}: unknown cadence {other}", row.id)),
+    };
+    Ok(BudgetDef {
+        id: row.id,
+        scope,
+        scope_id: row.scope_id,
+        amount: row.amount_micros,
+        hard: row.hard_limit,
+        tz,
+        windows: Mutex::new(WindowCache::new(cadence, tz)),
+    })
+}
