@@ -178,10 +178,15 @@ pub async fn seed(store: &Store, cfg: &Config) -> Result<SeedReport, StoreError>
             }
         }
     }
-    tx.commit().await?;
-    Ok(SeedReport {
+    let report = SeedReport {
         kinds: counts,
         not_in_config,
         warnings,
-    })
+    };
+    if !report.is_noop() {
+        // Running gateways reload budgets and credentials when the epoch moves.
+        ex.bump_auth_epoch().await?;
+    }
+    tx.commit().await?;
+    Ok(report)
 }
