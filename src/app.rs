@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::credentials::KeyCache;
 use crate::http::AppState;
 use crate::recording::Recorder;
+use crate::recording::capture::CapturePolicy;
 use crate::store::Store;
 
 /// How often in-memory "last used" times are written.
@@ -50,10 +51,18 @@ impl App {
         let budgets = BudgetGate::load(store.clone())
             .await
             .context("cannot load budgets")?;
+        let logs = &config.request_logs;
+        let capture = CapturePolicy::new(logs.capture, logs.max_payload_bytes, &logs.redact_paths)
+            .map_err(|e| anyhow::anyhow!("request_logs: {e}"))?;
         let (stop, stop_rx) = watch::channel(false);
         let (recorder, recorder_task) = Recorder::start(store.clone(), stop_rx.clone());
         let tasks = vec![
-            tokio::spawn(watch_epoch(store.clone(), keys.clone(), budgets.clone(), stop_rx.clone())),
+            tokio::spawn(watch_epoch(
+                store.clone(),
+                keys.clone(),
+                budgets.clone(),
+                stop_rx.clone(),
+            )),
             tokio::spawn(flush_last_used(keys.clone(), stop_rx.clone())),
             tokio::spawn(budget_upkeep(budgets.clone(), stop_rx)),
         ];
@@ -66,6 +75,7 @@ impl App {
                 providers: Arc::new(providers),
                 budgets,
                 recorder,
+                capture: Arc::new(capture),
             },
             stop,
             recorder_task,

@@ -323,6 +323,10 @@ async fn every_v1_response_carries_a_request_id_and_the_gateway_overhead(backend
         ),
         ("GET /v1/nope", get(&s.server, "/v1/nope", key).await),
         (
+            "GET /v1/chat/completions",
+            get(&s.server, "/v1/chat/completions", key).await,
+        ),
+        (
             "POST /v1/chat/completions",
             post(&s.server, "/v1/chat/completions", key, &chat("small"), None).await,
         ),

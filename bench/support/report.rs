@@ -13,7 +13,6 @@ pub struct Stats {
     pub n: usize,
     pub p50: u64,
     pub p99: u64,
-    pub max: u64,
 }
 
 impl Stats {
@@ -24,7 +23,6 @@ impl Stats {
             n: v.len(),
             p50: percentile(&v, 50.0),
             p99: percentile(&v, 99.0),
-            max: v.last().copied().unwrap_or(0),
         }
     }
 }

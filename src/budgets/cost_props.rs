@@ -146,7 +146,8 @@ proptest! {
 
     #[test]
     fn more_than_six_fractional_digits_never_parse(whole in 0..1_000_000i64, fraction in "[0-9]{7,12}") {
-        prop_assert!(MicroUsd::parse_usd(&format!("{whole}.{fraction}")).is_err());
+        let text = format!("{whole}.{fraction}");
+        prop_assert!(MicroUsd::parse_usd(&text).is_err(), "{text} parsed");
     }
 
     #[test]

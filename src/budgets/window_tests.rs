@@ -351,10 +351,16 @@ fn check(cadence: Cadence, tz: Tz, at: DateTime<Utc>) -> Result<(), TestCaseErro
         "{at} reads {local_at}, window starts on {first_day}"
     );
 
-    // Lengths, allowing a whole day more or less where a zone jumped across the date line.
-    let jump = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
-    let date_line = (jump(end).local_minus_utc() - jump(start).local_minus_utc()).abs() > 3 * 3600;
-    let slack = if date_line { 24.0 } else { 0.0 };
+    // Lengths within the DST bounds, widened by the change of UTC offset where a zone moved
+    // by more than DST's two hours (Casey's +11 → +08, Samoa's and Kwajalein's date-line jumps).
+    // Offsets just before each boundary: a boundary in a gap already has the new offset.
+    let offset = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&(t - second).naive_utc()).fix();
+    let change = f64::from((offset(end).local_minus_utc() - offset(start).local_minus_utc()).abs());
+    let slack = if change > 2.0 * 3600.0 {
+        change / 3600.0
+    } else {
+        0.0
+    };
     let (low, high) = match cadence {
         Cadence::Daily => (22.0, 26.0),
         Cadence::Weekly => (6.9 * 24.0, 7.1 * 24.0),
@@ -398,6 +404,24 @@ proptest! {
         for pair in instants.windows(2) {
             for at in [pair[0], pair[0] + (pair[1] - pair[0]) / 1000, pair[1]] {
                 prop_assert_eq!(cache.window(at), window(cadence, tz, at));
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore]
+fn scratch_exhaustive() {
+    let stop = utc("2100-01-01T00:00:00Z");
+    for tz in chrono_tz::TZ_VARIANTS {
+        for cadence in [Cadence::Daily, Cadence::Weekly, Cadence::Monthly] {
+            let mut at = utc("1970-01-01T00:00:00Z");
+            while at < stop {
+                check(cadence, tz, at).unwrap_or_else(|e| panic!("{} {e}", tz.name()));
+                let end = window(cadence, tz, at).1;
+                check(cadence, tz, end - TimeDelta::seconds(1))
+                    .unwrap_or_else(|e| panic!("{} {e}", tz.name()));
+                at = end;
             }
         }
     }

@@ -6,8 +6,10 @@ mod config_check;
 mod credentials;
 mod duration;
 mod migrate;
+mod purge;
 mod seed_config;
 mod serve;
+mod spend;
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +49,10 @@ pub enum Command {
     /// Manage data-plane credentials (service-account and personal API keys).
     #[command(subcommand)]
     Credentials(credentials::Command),
+    /// Delete old request logs in batches (the usage ledger is kept).
+    PurgeRequestLogs(purge::Args),
+    /// Show spend from the usage ledger by team, user, service account or model.
+    Spend(spend::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +96,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::BootstrapAdmin(args) => bootstrap_admin::run(&cli.config, args).await,
         Command::Config(ConfigCommand::Check(args)) => config_check::run(&cli.config, args),
         Command::Credentials(cmd) => credentials::run(&cli.config, cmd).await,
+        Command::PurgeRequestLogs(args) => purge::run(&cli.config, args).await,
+        Command::Spend(args) => spend::run(&cli.config, args).await,
     }
 }
 

@@ -34,6 +34,31 @@ pub struct Config {
     pub models: Vec<Model>,
     #[serde(default)]
     pub budgets: Vec<Budget>,
+    #[serde(default)]
+    pub request_logs: RequestLogs,
+}
+
+/// What request logs keep of each request's payload.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestLogs {
+    /// `off` (nothing), `metadata` (model, sizes, counts — no content) or `redacted` (the body
+    /// with secrets and `redact_paths` replaced).
+    pub capture: crate::recording::capture::CaptureMode,
+    /// Upper bound on the stored payload text.
+    pub max_payload_bytes: usize,
+    /// Extra JSON paths to redact, e.g. `messages[*].content`.
+    pub redact_paths: Vec<String>,
+}
+
+impl Default for RequestLogs {
+    fn default() -> Self {
+        Self {
+            capture: crate::recording::capture::CaptureMode::Off,
+            max_payload_bytes: 16 * 1024,
+            redact_paths: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::credentials::KeyCache;
 use crate::providers::Provider;
 use crate::recording::Recorder;
+use crate::recording::capture::CapturePolicy;
 use crate::store::Store;
 
 /// State shared by every handler. Cheap to clone.
@@ -29,6 +30,7 @@ pub struct AppState {
     pub providers: Arc<std::collections::HashMap<String, Provider>>,
     pub budgets: Arc<BudgetGate>,
     pub recorder: Recorder,
+    pub capture: Arc<CapturePolicy>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

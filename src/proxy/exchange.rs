@@ -91,6 +91,10 @@ impl Exchange {
     pub fn finish(&mut self, status: u16, error_code: Option<&str>) -> Record {
         let cost = self.cost();
         let served = self.provider_id.is_some() && (self.usage.is_some() || cost.is_some());
+        if served && self.price.is_none() {
+            // Recorded and counted, never silently free.
+            self.flags.push("unpriced".into());
+        }
         let ledger = served.then(|| LedgerRow {
             request_id: self.request_id.clone(),
             at: self.at,

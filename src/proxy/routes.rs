@@ -21,6 +21,7 @@ use super::usage::{self, Usage};
 use super::{OVERHEAD_HEADER, auth};
 use crate::http::AppState;
 use crate::providers::Endpoint;
+use crate::recording::capture::CaptureMode;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -39,6 +40,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1", any(unknown))
         .route("/v1/{*rest}", any(unknown))
+        .layer(axum::middleware::from_fn(overhead_header))
+}
+
+/// Adds `x-gateway-overhead-us` where a handler did not (those that wait on an upstream set
+/// it themselves, excluding the upstream's time).
+async fn overhead_header(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    if response.headers().contains_key(OVERHEAD_HEADER) {
+        return response;
+    }
+    with_overhead(response, started.elapsed().as_micros() as u64)
 }
 
 async fn chat_completions(
@@ -134,6 +150,10 @@ async fn handle(
         Err(e) => return Err((ProxyError::Budget(e), ex)),
     };
     ex.flags.extend(reservation.flags.iter().cloned());
+    if state.capture.mode != CaptureMode::Off {
+        let body = serde_json::Value::Object(req.body().clone());
+        ex.payload = state.capture.capture(&body, bytes.len());
+    }
     let served = match forward(state, &req, model, &mut ex).await {
         Ok(s) => s,
         Err(e) => return Err((e, ex)),
@@ -197,7 +217,6 @@ fn model_json(id: &str) -> serde_json::Value {
 
 /// The models this credential may use, in OpenAI's list shape.
 async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let started = std::time::Instant::now();
     let cred = match auth::authenticate(&state.keys, &headers) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -213,8 +232,7 @@ async fn list_models(State(state): State<AppState>, headers: HeaderMap) -> Respo
         })
         .map(model_json)
         .collect();
-    let response = Json(json!({ "object": "list", "data": data })).into_response();
-    with_overhead(response, started.elapsed().as_micros() as u64)
+    Json(json!({ "object": "list", "data": data })).into_response()
 }
 
 async fn get_model(

@@ -245,13 +245,19 @@ const MAX_MODEL_CHARS: usize = 200;
 fn metadata(body: &Value, raw_len: usize) -> Value {
     let mut out = Map::new();
     let model = body.get("model").and_then(Value::as_str).map(|m| {
-        let end = m.char_indices().nth(MAX_MODEL_CHARS).map_or(m.len(), |(i, _)| i);
+        let end = m
+            .char_indices()
+            .nth(MAX_MODEL_CHARS)
+            .map_or(m.len(), |(i, _)| i);
         Value::String(m[..end].to_owned())
     });
     out.insert("model".into(), model.unwrap_or(Value::Null));
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     out.insert("stream".into(), stream.into());
-    let messages = body.get("messages").and_then(Value::as_array).map_or(0, Vec::len);
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     out.insert("message_count".into(), messages.into());
     out.insert("input_bytes".into(), raw_len.into());
     let max_tokens = ["max_completion_tokens", "max_tokens"]
@@ -270,13 +276,13 @@ fn truncate(mut text: String, max_bytes: usize) -> String {
         return text;
     }
     // The marker's length depends on the number it reports; a few rounds settle it.
+    let marker = |dropped: usize| format!("…[truncated {dropped} bytes]");
     let mut keep = max_bytes;
-    let mut marker = String::new();
     for _ in 0..4 {
-        marker = format!("…[truncated {} bytes]", text.len() - keep);
-        keep = text.floor_char_boundary(max_bytes.saturating_sub(marker.len()));
+        let room = max_bytes.saturating_sub(marker(text.len() - keep).len());
+        keep = text.floor_char_boundary(room);
     }
-    marker = format!("…[truncated {} bytes]", text.len() - keep);
+    let marker = marker(text.len() - keep);
     if keep + marker.len() > max_bytes {
         // Only when max_bytes cannot hold the marker at all (a policy built without `new`).
         return String::new();

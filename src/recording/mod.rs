@@ -5,6 +5,7 @@
 //! captured payloads are shed then, and counted. Shutdown drains and flushes everything queued.
 
 pub mod capture;
+pub mod retention;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -17,6 +17,7 @@ mod postgres;
 pub mod rows;
 pub mod seed;
 mod sqlite;
+pub mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -228,3 +228,18 @@ pub struct LedgerRow {
     pub cost_micros: Option<i64>,
     pub priced: bool,
 }
+
+/// Spend of one key (team, user, service account or model) on one UTC day.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SpendRow {
+    pub key: String,
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub requests: i64,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    /// Priced spend in micro-USD.
+    pub cost_micros: i64,
+    /// Requests served by unpriced routes (counted, never silently free).
+    pub unpriced_requests: i64,
+}

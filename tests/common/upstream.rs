@@ -211,6 +211,9 @@ fn async_stream(
                 return Some((Ok(f), (None, rest, guard)));
             }
             if break_after_first {
+                // hyper discards bytes it has not flushed yet when a body fails; yielding once
+                // lets it write the first chunk out, so the break really comes after it.
+                tokio::task::yield_now().await;
                 guard.finished = true;
                 return Some((
                     Err(std::io::Error::other("upstream broke")),

@@ -32,6 +32,15 @@ pub fn validate(cfg: &Config, path: &Path, overlay: &Overlay) -> Vec<String> {
     let ids = identity::check(&mut v, cfg);
     catalog::check(&mut v, cfg);
     budgets::check(&mut v, cfg, &ids);
+    let logs = &cfg.request_logs;
+    if let Err(e) = crate::recording::capture::CapturePolicy::new(
+        logs.capture,
+        logs.max_payload_bytes,
+        &logs.redact_paths,
+    ) {
+        let hint = v.hint("request_logs", "fix");
+        v.push(format!("request_logs: {e}{hint}"));
+    }
     v.problems
 }
 

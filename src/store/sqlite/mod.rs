@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod identity;
 pub mod logs;
 pub mod seed;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

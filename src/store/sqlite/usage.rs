@@ -1,0 +1,62 @@
+//! Usage and retention SQL for SQLite.
+
+use chrono::{DateTime, Utc};
+use libsql::{Connection, params};
+
+use super::{collect, first, ms};
+use crate::store::Result;
+use crate::store::rows::SpendRow;
+use crate::store::usage::SpendBy;
+
+pub async fn spend_by(
+    c: &Connection,
+    by: SpendBy,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<SpendRow>> {
+    // The column name comes from a fixed enum, never from input.
+    let col = by.column();
+    let sql = format!(
+        "SELECT COALESCE({col}, '-'), strftime('%Y-%m-%d', at / 1000, 'unixepoch') AS day, \
+         COUNT(*), SUM(input_tokens), SUM(output_tokens), COALESCE(SUM(cost_micros), 0), \
+         SUM(CASE WHEN priced THEN 0 ELSE 1 END) \
+         FROM usage_ledger WHERE at >= ?1 AND at < ?2 \
+         GROUP BY 1, 2 ORDER BY 2, 1"
+    );
+    let rows = c.query(&sql, params![ms(from), ms(to)]).await?;
+    collect(rows, |r| {
+        Ok(SpendRow {
+            key: r.get(0)?,
+            day: r.get(1)?,
+            requests: r.get(2)?,
+            input_tokens: r.get(3)?,
+            output_tokens: r.get(4)?,
+            cost_micros: r.get(5)?,
+            unpriced_requests: r.get(6)?,
+        })
+    })
+    .await
+}
+
+pub async fn count_request_logs_before(c: &Connection, before: DateTime<Utc>) -> Result<i64> {
+    let rows = c
+        .query(
+            "SELECT COUNT(*) FROM request_logs WHERE at < ?1",
+            [ms(before)],
+        )
+        .await?;
+    Ok(first(rows, |r| Ok(r.get::<i64>(0)?)).await?.unwrap_or(0))
+}
+
+pub async fn delete_request_logs_before(
+    c: &Connection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<u64> {
+    Ok(c.execute(
+        "DELETE FROM request_logs WHERE request_id IN \
+             (SELECT request_id FROM request_logs WHERE at < ?1 ORDER BY at LIMIT ?2)",
+        params![ms(before), limit],
+    )
+    .await?)
+}
