@@ -383,10 +383,10 @@ impl BudgetGate {
         l.lease += reserved - actual;
         l.unflushed += actual;
         l.last_activity = Some(Instant::now());
-        if l.tight || l.lease < 0 {
-            if let Err(e) = self.flush_one(w, &mut l, false, Utc::now()).await {
-                tracing::warn!(budget = %w.budget_id, error = %e, "budget settle flush failed; will retry");
-            }
+        if (l.tight || l.lease < 0)
+            && let Err(e) = self.flush_one(w, &mut l, false, Utc::now()).await
+        {
+            tracing::warn!(budget = %w.budget_id, error = %e, "budget settle flush failed; will retry");
         }
         w.changed.notify_waiters();
     }
