@@ -15,6 +15,8 @@
 mod load;
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/reference.rs"]
+mod reference;
 #[path = "support/report.rs"]
 mod report;
 #[path = "support/upstream.rs"]
@@ -27,7 +29,7 @@ use anyhow::{Context, bail};
 
 use load::{Call, Target};
 use process::{Backend, Database, Server};
-use report::{BackendResult, Compared};
+use report::{BackendResult, Compared, Memory};
 use upstream::Upstream;
 
 /// How much to do; `GATEWAY_BENCH_QUICK=1` divides the request counts by ten.
@@ -78,6 +80,9 @@ impl Plan {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = reference::run_if_requested() {
+        return code;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -168,50 +173,66 @@ async fn measure(
 ) -> anyhow::Result<BackendResult> {
     let config = process::write_config(dir, db, &upstream.base_url())?;
     let key = process::prepare(&config).await?;
-    let server = Server::start(&config).await?;
+    let gateway = Server::gateway(&config).await?;
+    let reference = Server::reference(&upstream.chat_url()).await?;
     let mut r = BackendResult {
         backend: db.backend.name(),
-        rss_start: server.rss_bytes()?,
+        gateway_rss: Memory {
+            start: gateway.rss_bytes()?,
+            ..Memory::default()
+        },
+        reference_rss: Memory {
+            start: reference.rss_bytes()?,
+            ..Memory::default()
+        },
         ..BackendResult::default()
     };
     let direct = Target::new(upstream.chat_url(), &key)?;
-    let via = Target::new(server.url("/v1/chat/completions"), &key)?;
-    let targets = [&direct, &via];
+    let via_reference = Target::new(reference.url("/v1/chat/completions"), &key)?;
+    let via_gateway = Target::new(gateway.url("/v1/chat/completions"), &key)?;
+    let targets = [&direct, &via_reference, &via_gateway];
     let json = load::chat_body(process::MODEL, false);
     let stream = load::chat_body(process::MODEL, true);
 
     step("warm-up, c=1");
-    load::serial_pair(client, targets, Call::Json, &json, plan.warmup).await?;
-    load::serial_pair(client, targets, Call::StreamFirstByte, &stream, plan.warmup).await?;
-    r.rss_idle = settled_rss(&server).await?;
+    load::serial(client, &targets, Call::Json, &json, plan.warmup).await?;
+    load::serial(
+        client,
+        &targets,
+        Call::StreamFirstByte,
+        &stream,
+        plan.warmup,
+    )
+    .await?;
+    r.gateway_rss.idle = settled_rss(&gateway).await?;
+    r.reference_rss.idle = settled_rss(&reference).await?;
 
     step("latency, c=1");
-    let [d, g] = load::serial_pair(client, targets, Call::Json, &json, plan.c1_calls).await?;
-    r.c1 = Compared::of(&d, &g);
-    step("stream time to first byte, c=1");
-    let [d, g] = load::serial_pair(
+    let s = load::serial(client, &targets, Call::Json, &json, plan.c1_calls).await?;
+    r.c1 = Compared::of(&s[0], &s[1], &s[2], |x| x.latency_us);
+    step("streams, c=1");
+    let s = load::serial(
         client,
-        targets,
+        &targets,
         Call::StreamFirstByte,
         &stream,
         plan.ttfb_calls,
     )
     .await?;
-    r.ttfb = Compared::of(&d, &g);
+    r.ttfb = Compared::of(&s[0], &s[1], &s[2], |x| x.latency_us);
+    r.stream_total = Compared::of(&s[0], &s[1], &s[2], |x| x.total_us);
 
     step("throughput, c=64");
-    let (c, warm) = (plan.concurrency, Duration::from_secs(5));
-    load::concurrent(client, &direct, &json, c, plan.c64_warmup, warm).await?;
-    load::concurrent(client, &via, &json, c, plan.c64_warmup, warm).await?;
-    let d = load::concurrent(client, &direct, &json, c, plan.c64_requests, plan.c64_time).await?;
-    let sampler = load::RssSampler::start(
-        server.pid,
-        Duration::from_millis(20),
-        plan.c64_time + Duration::from_secs(60),
-    );
+    let warm = Duration::from_secs(5);
+    for t in targets {
+        load::concurrent(client, t, &json, plan.concurrency, plan.c64_warmup, warm).await?;
+    }
+    let (d, _) = loaded(client, &direct, &json, plan, None).await?;
+    let (f, rss) = loaded(client, &via_reference, &json, plan, Some(&reference)).await?;
+    r.reference_rss.load_max = rss;
     let upstream_before = upstream.requests();
-    let g = load::concurrent(client, &via, &json, c, plan.c64_requests, plan.c64_time).await?;
-    r.rss_load_max = sampler.finish().await?;
+    let (g, rss) = loaded(client, &via_gateway, &json, plan, Some(&gateway)).await?;
+    r.gateway_rss.load_max = rss;
     let forwarded = upstream.requests() - upstream_before;
     if forwarded != g.samples.len() as u64 {
         bail!(
@@ -219,28 +240,91 @@ async fn measure(
             g.samples.len()
         );
     }
-    r.c64 = Compared::of(&d.samples, &g.samples);
+    r.c64 = Compared::of(&d.samples, &f.samples, &g.samples, |x| x.latency_us);
     r.rps_direct = d.requests_per_second();
+    r.rps_reference = f.requests_per_second();
     r.rps_gateway = g.requests_per_second();
 
     step("held streams");
     let slow = load::chat_body(process::SLOW_MODEL, true);
-    let held = load::open_streams(&via, &slow, plan.streams, Duration::from_secs(60)).await?;
-    r.streams_held = held.opened;
-    r.streams_open_time = held.open_time;
-    r.rss_streams = settled_rss(&server).await?;
-    held.close().await?;
-    r.upstream_streams_left = upstream_streams_after_close(upstream).await;
-    r.rss_after_streams = server.rss_bytes()?;
+    let held = hold_streams(&via_gateway, &slow, plan, &gateway, upstream).await?;
+    (r.streams_held, r.streams_open_time) = (held.opened, held.open_time);
+    (r.gateway_rss.streams, r.gateway_rss.after_streams) = (held.rss, held.rss_after);
+    r.upstream_streams_left = held.upstream_left;
+    let held = hold_streams(&via_reference, &slow, plan, &reference, upstream).await?;
+    (r.reference_rss.streams, r.reference_rss.after_streams) = (held.rss, held.rss_after);
 
-    let logs = server.logs();
+    let logs = gateway.logs();
     r.gateway_log_lines = logs.lines().count();
     for line in logs.lines().take(20) {
         eprintln!("bench: gateway logged: {line}");
     }
     step("shutdown");
-    r.shutdown_time = server.stop().await?;
+    r.shutdown_time = gateway.stop().await?;
+    reference.stop().await?;
     Ok(r)
+}
+
+/// One measured c=64 run; with a server, the maximum RSS it reached meanwhile.
+async fn loaded(
+    client: &reqwest::Client,
+    target: &Target,
+    body: &bytes::Bytes,
+    plan: &Plan,
+    server: Option<&Server>,
+) -> anyhow::Result<(load::Run, u64)> {
+    let sampler = server.map(|s| {
+        load::RssSampler::start(
+            s.pid,
+            Duration::from_millis(20),
+            plan.c64_time + Duration::from_secs(60),
+        )
+    });
+    let run = load::concurrent(
+        client,
+        target,
+        body,
+        plan.concurrency,
+        plan.c64_requests,
+        plan.c64_time,
+    )
+    .await?;
+    let rss = match sampler {
+        Some(s) => s.finish().await?,
+        None => 0,
+    };
+    Ok((run, rss))
+}
+
+struct Held {
+    opened: usize,
+    open_time: Duration,
+    rss: u64,
+    rss_after: u64,
+    upstream_left: usize,
+}
+
+/// Opens the plan's number of slow streams through `target`, samples `server`'s RSS, drops
+/// them, and checks the upstream saw them closed.
+async fn hold_streams(
+    target: &Target,
+    body: &bytes::Bytes,
+    plan: &Plan,
+    server: &Server,
+    upstream: &Upstream,
+) -> anyhow::Result<Held> {
+    let held = load::open_streams(target, body, plan.streams, Duration::from_secs(60)).await?;
+    let (opened, open_time) = (held.opened, held.open_time);
+    let rss = settled_rss(server).await?;
+    held.close().await?;
+    let upstream_left = upstream_streams_after_close(upstream).await;
+    Ok(Held {
+        opened,
+        open_time,
+        rss,
+        rss_after: server.rss_bytes()?,
+        upstream_left,
+    })
 }
 
 fn step(what: &str) {

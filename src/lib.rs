@@ -3,6 +3,7 @@
 //! The library exposes what the binary and the integration tests share: the CLI entry point,
 //! [`http::build_router`] and [`http::AppState`], the [`store::Store`], and the domain modules.
 
+pub mod admin;
 pub mod app;
 pub mod budgets;
 pub mod catalog;

@@ -58,7 +58,10 @@ pub enum Call {
 /// One measured call.
 #[derive(Debug, Clone, Copy)]
 pub struct Sample {
+    /// JSON: until the body is read; SSE: until the first chunk.
     pub latency_us: u64,
+    /// Until the whole body was read (for SSE, the `[DONE]` event).
+    pub total_us: u64,
     /// The gateway's own `x-gateway-overhead-us`, when the target is the gateway.
     pub overhead_us: Option<u64>,
 }
@@ -99,7 +102,7 @@ pub async fn call(
         .get(OVERHEAD_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let latency = match kind {
+    let (latency, total) = match kind {
         Call::Json => {
             let bytes = response.bytes().await.context("reading a JSON body")?;
             let latency = started.elapsed();
@@ -110,7 +113,7 @@ pub async fn call(
                     String::from_utf8_lossy(&bytes)
                 );
             }
-            latency
+            (latency, latency)
         }
         Call::StreamFirstByte => {
             let mut stream = response.bytes_stream();
@@ -135,28 +138,29 @@ pub async fn call(
             if !tail.ends_with(b"data: [DONE]\n\n") {
                 bail!("SSE stream did not end with [DONE]");
             }
-            latency
+            (latency, started.elapsed())
         }
     };
     Ok(Sample {
         latency_us: latency.as_micros() as u64,
+        total_us: total.as_micros() as u64,
         overhead_us,
     })
 }
 
-/// `n` rounds of one call to each target, alternating which goes first, so both see the same
+/// `n` rounds of one call to each target, rotating which goes first, so all see the same
 /// machine state. Returns the samples per target, in the order given.
-pub async fn serial_pair(
+pub async fn serial(
     client: &reqwest::Client,
-    targets: [&Target; 2],
+    targets: &[&Target],
     kind: Call,
     body: &Bytes,
     n: usize,
-) -> anyhow::Result<[Vec<Sample>; 2]> {
-    let mut out = [Vec::with_capacity(n), Vec::with_capacity(n)];
+) -> anyhow::Result<Vec<Vec<Sample>>> {
+    let mut out = vec![Vec::with_capacity(n); targets.len()];
     for i in 0..n {
-        let order = if i % 2 == 0 { [0, 1] } else { [1, 0] };
-        for j in order {
+        for k in 0..targets.len() {
+            let j = (i + k) % targets.len();
             out[j].push(call(client, targets[j], kind, body).await?);
         }
     }

@@ -214,8 +214,10 @@ pub async fn prepare(config: &Path) -> anyhow::Result<String> {
     }
 }
 
-/// A running `gateway serve`; killed if dropped without [`Server::stop`].
+/// A running child server (`gateway serve` or the reference proxy); killed if dropped
+/// without [`Server::stop`].
 pub struct Server {
+    what: &'static str,
     child: Child,
     pub pid: u32,
     pub addr: String,
@@ -223,11 +225,29 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start(config: &Path) -> anyhow::Result<Server> {
-        let mut cmd = command(config, &["serve"]);
+    /// `gateway serve` with this config.
+    pub async fn gateway(config: &Path) -> anyhow::Result<Server> {
+        Server::spawn(command(config, &["serve"]), "gateway serve").await
+    }
+
+    /// This bench binary again, as the reference proxy in front of `upstream_chat_url`.
+    pub async fn reference(upstream_chat_url: &str) -> anyhow::Result<Server> {
+        let exe = std::env::current_exe().context("locating the bench binary")?;
+        let mut cmd = Command::new(exe);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(super::reference::ROLE_ENV, super::reference::ROLE)
+            .env(super::reference::UPSTREAM_ENV, upstream_chat_url)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        Server::spawn(cmd, "reference proxy").await
+    }
+
+    /// Starts the child and waits for its `listening on http://ADDR` line.
+    async fn spawn(mut cmd: Command, what: &'static str) -> anyhow::Result<Server> {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().context("spawning gateway serve")?;
-        let pid = child.id().context("gateway serve has no pid")?;
+        let mut child = cmd.spawn().with_context(|| format!("spawning {what}"))?;
+        let pid = child.id().with_context(|| format!("{what} has no pid"))?;
         let stderr = Arc::new(Mutex::new(String::new()));
         if let Some(err) = child.stderr.take() {
             let sink = stderr.clone();
@@ -242,7 +262,10 @@ impl Server {
                 }
             });
         }
-        let out = child.stdout.take().context("gateway serve stdout")?;
+        let out = child
+            .stdout
+            .take()
+            .with_context(|| format!("{what} stdout"))?;
         let mut lines = BufReader::new(out).lines();
         let addr = tokio::time::timeout(COMMAND_TIMEOUT, async {
             while let Ok(Some(line)) = lines.next_line().await {
@@ -258,13 +281,14 @@ impl Server {
         let Some(addr) = addr else {
             let _ = child.start_kill();
             bail!(
-                "gateway serve did not print its listening line; stderr:\n{}",
+                "{what} did not print its listening line; stderr:\n{}",
                 stderr.lock().unwrap_or_else(|p| p.into_inner())
             );
         };
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(Server {
+            what,
             child,
             pid,
             addr,
@@ -276,7 +300,7 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
 
-    /// What the gateway logged so far (at `RUST_LOG=warn`: warnings and errors only).
+    /// What the child logged so far (the gateway runs at `RUST_LOG=warn`).
     pub fn logs(&self) -> String {
         self.stderr
             .lock()
@@ -301,11 +325,12 @@ impl Server {
         }
         let status = tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
             .await
-            .context("gateway did not exit within 60 s of SIGTERM")?
-            .context("waiting for gateway serve")?;
+            .with_context(|| format!("{} did not exit within 60 s of SIGTERM", self.what))?
+            .with_context(|| format!("waiting for {}", self.what))?;
         if !status.success() {
             bail!(
-                "gateway serve exited with {status} after SIGTERM; stderr:\n{}",
+                "{} exited with {status} after SIGTERM; stderr:\n{}",
+                self.what,
                 self.logs()
             );
         }

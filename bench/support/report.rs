@@ -36,20 +36,27 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-/// One measurement taken directly and through the gateway.
+/// One measurement taken directly, through the reference proxy and through the gateway.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Compared {
     pub direct: Stats,
+    pub reference: Stats,
     pub gateway: Stats,
     /// The gateway's own `x-gateway-overhead-us` over the same calls.
     pub overhead: Stats,
 }
 
 impl Compared {
-    pub fn of(direct: &[Sample], gateway: &[Sample]) -> Compared {
+    pub fn of(
+        direct: &[Sample],
+        reference: &[Sample],
+        gateway: &[Sample],
+        pick: fn(&Sample) -> u64,
+    ) -> Compared {
         Compared {
-            direct: Stats::of(direct.iter().map(|s| s.latency_us)),
-            gateway: Stats::of(gateway.iter().map(|s| s.latency_us)),
+            direct: Stats::of(direct.iter().map(pick)),
+            reference: Stats::of(reference.iter().map(pick)),
+            gateway: Stats::of(gateway.iter().map(pick)),
             overhead: Stats::of(gateway.iter().filter_map(|s| s.overhead_us)),
         }
     }
@@ -63,22 +70,31 @@ impl Compared {
     }
 }
 
+/// Resident memory of one child process at the measured moments, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    pub start: u64,
+    pub idle: u64,
+    pub load_max: u64,
+    pub streams: u64,
+    pub after_streams: u64,
+}
+
 /// Everything measured for one storage backend.
 #[derive(Debug, Clone, Default)]
 pub struct BackendResult {
     pub backend: &'static str,
     pub c1: Compared,
     pub ttfb: Compared,
+    pub stream_total: Compared,
     pub c64: Compared,
     pub rps_direct: f64,
+    pub rps_reference: f64,
     pub rps_gateway: f64,
-    pub rss_start: u64,
-    pub rss_idle: u64,
-    pub rss_load_max: u64,
+    pub gateway_rss: Memory,
+    pub reference_rss: Memory,
     pub streams_held: usize,
     pub streams_open_time: Duration,
-    pub rss_streams: u64,
-    pub rss_after_streams: u64,
     /// Upstream streams still open after the clients dropped theirs (0: all cancelled).
     pub upstream_streams_left: usize,
     pub shutdown_time: Duration,
@@ -115,18 +131,21 @@ fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
+fn signed_mb(bytes: i64) -> String {
+    let sign = if bytes < 0 { "−" } else { "+" };
+    format!("{sign}{}", mb(bytes.unsigned_abs()))
+}
+
 impl BackendResult {
-    fn throughput_share(&self) -> f64 {
-        if self.rps_direct > 0.0 {
-            self.rps_gateway / self.rps_direct
-        } else {
-            0.0
-        }
+    fn share(rps: f64, of: f64) -> f64 {
+        if of > 0.0 { rps / of } else { 0.0 }
     }
 
     /// (target, value, pass) for the summary.
     fn targets(&self) -> Vec<(String, String, bool)> {
-        let streams_ok = self.streams_held >= TARGET_STREAMS && self.rss_streams <= STREAMS_RSS_MAX;
+        let share = Self::share(self.rps_gateway, self.rps_direct);
+        let rss = &self.gateway_rss;
+        let streams_ok = self.streams_held >= TARGET_STREAMS && rss.streams <= STREAMS_RSS_MAX;
         vec![
             (
                 "added latency p50, c=1 ≤ 100 µs".into(),
@@ -140,17 +159,17 @@ impl BackendResult {
             ),
             (
                 "throughput, c=64 ≥ 50% of direct".into(),
-                format!("{:.0}%", self.throughput_share() * 100.0),
-                self.throughput_share() >= THROUGHPUT_MIN_SHARE,
+                format!("{:.0}%", share * 100.0),
+                share >= THROUGHPUT_MIN_SHARE,
             ),
             (
                 "idle RSS ≤ 30 MB".into(),
-                mb(self.rss_idle),
-                self.rss_idle <= IDLE_RSS_MAX,
+                mb(rss.idle),
+                rss.idle <= IDLE_RSS_MAX,
             ),
             (
                 "RSS with 1,000 streams open ≤ 150 MB".into(),
-                format!("{} ({} streams)", mb(self.rss_streams), self.streams_held),
+                format!("{} ({} streams)", mb(rss.streams), self.streams_held),
                 streams_ok,
             ),
         ]
@@ -158,36 +177,42 @@ impl BackendResult {
 
     fn details(&self, out: &mut String) {
         let _ = writeln!(out, "\n### {}\n", self.backend);
-        let _ = writeln!(out, "| measurement | direct | via gateway | added |");
-        let _ = writeln!(out, "|---|--:|--:|--:|");
-        let rows: [(&str, &Compared); 3] = [
+        let _ = writeln!(
+            out,
+            "| measurement | direct | reference proxy | gateway | gateway − direct | gateway − reference |"
+        );
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|");
+        let rows: [(&str, &Compared); 4] = [
             ("latency, c=1", &self.c1),
             ("stream time to first byte, c=1", &self.ttfb),
+            ("stream time to [DONE], c=1", &self.stream_total),
             ("latency, c=64", &self.c64),
         ];
         for (name, c) in rows {
-            let _ = writeln!(
-                out,
-                "| {name} p50 (n={}) | {} | {} | {} |",
-                c.gateway.n,
-                us(c.direct.p50),
-                us(c.gateway.p50),
-                signed_us(c.added_p50())
-            );
-            let _ = writeln!(
-                out,
-                "| {name} p99 | {} | {} | {} |",
-                us(c.direct.p99),
-                us(c.gateway.p99),
-                signed_us(c.added_p99())
-            );
+            for (p, direct, reference, gateway) in [
+                ("p50", c.direct.p50, c.reference.p50, c.gateway.p50),
+                ("p99", c.direct.p99, c.reference.p99, c.gateway.p99),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "| {name} {p} (n={}) | {} | {} | {} | {} | {} |",
+                    c.gateway.n,
+                    us(direct),
+                    us(reference),
+                    us(gateway),
+                    signed_us(gateway as i64 - direct as i64),
+                    signed_us(gateway as i64 - reference as i64),
+                );
+            }
         }
         let _ = writeln!(
             out,
-            "| requests/s, c=64 | {:.0} | {:.0} | {:.0}% of direct |",
+            "| requests/s, c=64 | {:.0} | {:.0} | {:.0} | {:.0}% of direct | {:.0}% of reference |",
             self.rps_direct,
+            self.rps_reference,
             self.rps_gateway,
-            self.throughput_share() * 100.0
+            Self::share(self.rps_gateway, self.rps_direct) * 100.0,
+            Self::share(self.rps_gateway, self.rps_reference) * 100.0,
         );
         for (name, c) in [
             ("c=1", &self.c1),
@@ -196,40 +221,51 @@ impl BackendResult {
         ] {
             let _ = writeln!(
                 out,
-                "| `x-gateway-overhead-us` p50 / p99, {name} | — | {} / {} | |",
+                "| `x-gateway-overhead-us` p50 / p99, {name} | | | {} / {} | | |",
                 us(c.overhead.p50),
                 us(c.overhead.p99)
             );
         }
+        let (g, r) = (&self.gateway_rss, &self.reference_rss);
         let memory = [
-            ("RSS after start", self.rss_start),
-            ("RSS idle (after warm-up)", self.rss_idle),
-            ("RSS max during the c=64 run", self.rss_load_max),
-            ("RSS with the streams open", self.rss_streams),
-            ("RSS after the streams closed", self.rss_after_streams),
+            ("RSS after start", g.start, r.start),
+            ("RSS idle (after warm-up)", g.idle, r.idle),
+            ("RSS max during the c=64 run", g.load_max, r.load_max),
+            ("RSS with the streams open", g.streams, r.streams),
+            (
+                "RSS after the streams closed",
+                g.after_streams,
+                r.after_streams,
+            ),
         ];
-        for (name, bytes) in memory {
-            let _ = writeln!(out, "| {name} | — | {} | |", mb(bytes));
+        for (name, gateway, reference) in memory {
+            let _ = writeln!(
+                out,
+                "| {name} | | {} | {} | | {} |",
+                mb(reference),
+                mb(gateway),
+                signed_mb(gateway as i64 - reference as i64)
+            );
         }
         let _ = writeln!(
             out,
-            "| {} streams: time until all delivered a first chunk | — | {} ms | |",
+            "| {} streams through the gateway: all first chunks in | | | {} ms | | |",
             self.streams_held,
             self.streams_open_time.as_millis()
         );
         let _ = writeln!(
             out,
-            "| upstream streams still open after the clients dropped theirs | — | {} | |",
+            "| upstream streams still open after the clients dropped theirs | | | {} | | |",
             self.upstream_streams_left
         );
         let _ = writeln!(
             out,
-            "| SIGTERM → exit (request log flushed) | — | {} ms | |",
+            "| gateway SIGTERM → exit (request log flushed) | | | {} ms | | |",
             self.shutdown_time.as_millis()
         );
         let _ = writeln!(
             out,
-            "| warning/error lines the gateway logged | — | {} | |",
+            "| warning/error lines the gateway logged | | | {} | | |",
             self.gateway_log_lines
         );
     }
@@ -264,7 +300,9 @@ pub fn render(setup: &Setup, results: &[BackendResult]) -> String {
     let _ = writeln!(out, "- counts: {}", setup.counts);
     let _ = writeln!(
         out,
-        "- added = gateway percentile − direct percentile, same run, same client, same upstream\n"
+        "- added = gateway percentile − direct percentile, same run, same client, same upstream; \
+         the reference proxy is a minimal axum + reqwest pass-through process (the price of any \
+         extra HTTP hop here)\n"
     );
 
     let _ = write!(out, "| target |");

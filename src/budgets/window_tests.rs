@@ -398,30 +398,13 @@ proptest! {
     fn the_cache_returns_what_window_returns(
         cadence in cadence(), tz in zone(), mut instants in proptest::collection::vec(instant(), 1..20)
     ) {
-        // Mostly nearby instants, so the cached path is exercised, plus a few far jumps.
+        // Sorted instants with a point just after each, so both the cached and the
+        // recomputing paths run.
         instants.sort();
         let mut cache = WindowCache::new(cadence, tz);
         for pair in instants.windows(2) {
             for at in [pair[0], pair[0] + (pair[1] - pair[0]) / 1000, pair[1]] {
                 prop_assert_eq!(cache.window(at), window(cadence, tz, at));
-            }
-        }
-    }
-}
-
-#[test]
-#[ignore]
-fn scratch_exhaustive() {
-    let stop = utc("2100-01-01T00:00:00Z");
-    for tz in chrono_tz::TZ_VARIANTS {
-        for cadence in [Cadence::Daily, Cadence::Weekly, Cadence::Monthly] {
-            let mut at = utc("1970-01-01T00:00:00Z");
-            while at < stop {
-                check(cadence, tz, at).unwrap_or_else(|e| panic!("{} {e}", tz.name()));
-                let end = window(cadence, tz, at).1;
-                check(cadence, tz, end - TimeDelta::seconds(1))
-                    .unwrap_or_else(|e| panic!("{} {e}", tz.name()));
-                at = end;
             }
         }
     }

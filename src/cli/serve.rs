@@ -53,7 +53,11 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     tracing::info!(%addr, "listening");
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
         signal.await;
         tracing::info!("shutdown signal received; finishing in-flight requests");
         let _ = stop_tx.send(true);

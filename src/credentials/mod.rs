@@ -5,7 +5,9 @@
 pub mod cache;
 pub mod grants;
 pub mod key;
+pub mod lifecycle;
 pub mod manage;
+pub mod service_accounts;
 
 pub use cache::{AuthError, KeyCache, Principal};
 pub use grants::Grants;

@@ -41,6 +41,7 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .merge(health::routes())
         .merge(crate::proxy::routes::routes())
+        .merge(crate::admin::routes(state.clone()))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -3,6 +3,10 @@
 
 pub mod bootstrap;
 pub mod email;
+pub mod error;
 pub mod password;
+pub mod permissions;
+pub mod sessions;
 
 pub use email::Email;
+pub use error::IdentityError;

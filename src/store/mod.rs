@@ -8,6 +8,7 @@
 pub mod budgets;
 pub mod catalog;
 pub mod credentials;
+pub mod directory;
 mod error;
 pub mod identity;
 mod lock;
@@ -16,6 +17,8 @@ pub mod migrate;
 mod postgres;
 pub mod rows;
 pub mod seed;
+pub mod service_accounts;
+pub mod sessions;
 mod sqlite;
 pub mod usage;
 

@@ -243,3 +243,59 @@ pub struct SpendRow {
     /// Requests served by unpriced routes (counted, never silently free).
     pub unpriced_requests: i64,
 }
+
+/// An open session joined with its user, as the admin extractor needs it.
+#[derive(Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub email: String,
+    pub name: String,
+    pub status: String,
+    pub platform_admin: bool,
+    pub must_change_password: bool,
+}
+
+impl std::fmt::Debug for SessionRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRow")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("csrf_token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The columns of a new session (the token itself is never stored, only its hash).
+#[derive(Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub token_hash: Vec<u8>,
+    pub user_id: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Whose usage a control-plane view may see.
+#[derive(Debug, Clone)]
+pub enum UsageScope {
+    All,
+    /// These teams' usage plus the user's own.
+    Some {
+        teams: Vec<String>,
+        user_id: String,
+    },
+}
+
+/// Requests, errors and spend since an instant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UsageSummary {
+    pub requests: i64,
+    pub errors: i64,
+    pub spend_micros: i64,
+}

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::rows::SpendRow;
+use super::rows::{SpendRow, UsageScope, UsageSummary};
 use super::{Exec, Result, postgres, sqlite};
 
 /// What to group spend by. Each maps to a fixed ledger column.
@@ -47,6 +47,25 @@ impl Exec<'_> {
         dispatch!(self, spend_by(by, from, to))
     }
 
+    /// Requests, errors (status ≥ 400) and ledger spend since `since`, within `scope`.
+    pub async fn usage_summary(
+        &mut self,
+        scope: &UsageScope,
+        since: DateTime<Utc>,
+    ) -> Result<UsageSummary> {
+        dispatch!(self, usage_summary(scope, since))
+    }
+
+    /// The most requested models since `since`, within `scope`: (model, requests).
+    pub async fn top_models(
+        &mut self,
+        scope: &UsageScope,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>> {
+        dispatch!(self, top_models(scope, since, limit))
+    }
+
     pub async fn count_request_logs_before(&mut self, before: DateTime<Utc>) -> Result<i64> {
         dispatch!(self, count_request_logs_before(before))
     }
@@ -58,5 +77,29 @@ impl Exec<'_> {
         limit: i64,
     ) -> Result<u64> {
         dispatch!(self, delete_request_logs_before(before, limit))
+    }
+}
+
+/// `AND (team_id IN (…) OR user_id = …)` for a scope, with placeholders from `ph`, starting at
+/// `next`; returns the clause and the values to bind in order.
+pub(crate) fn scope_clause(
+    scope: &UsageScope,
+    next: usize,
+    ph: fn(usize) -> String,
+) -> (String, Vec<String>) {
+    match scope {
+        UsageScope::All => (String::new(), Vec::new()),
+        UsageScope::Some { teams, user_id } => {
+            let mut values: Vec<String> = teams.clone();
+            let teams_sql = if teams.is_empty() {
+                "FALSE".to_string()
+            } else {
+                let list: Vec<String> = (0..teams.len()).map(|i| ph(next + i)).collect();
+                format!("team_id IN ({})", list.join(", "))
+            };
+            values.push(user_id.clone());
+            let clause = format!(" AND ({teams_sql} OR user_id = {})", ph(next + teams.len()));
+            (clause, values)
+        }
     }
 }

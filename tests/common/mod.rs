@@ -10,6 +10,7 @@
 pub mod db;
 pub mod plane;
 pub mod process;
+pub mod spend;
 pub mod upstream;
 
 pub use db::{Backend, TestDb};

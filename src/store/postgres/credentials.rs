@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
 use crate::store::Result;
+use crate::store::credentials::{CredentialRecord, CredentialScope, OwnerUser};
 use crate::store::rows::{AuthRow, CredentialRow, NewCredentialRow, ServiceAccountRow};
 
 pub async fn insert_credential(
@@ -167,4 +168,128 @@ pub async fn user_team_ids(c: &mut PgConnection, user_id: &str) -> Result<Vec<St
             .fetch_all(c)
             .await?,
     )
+}
+
+/// Columns of a [`CredentialRecord`], read by name in [`record`]. A macro so the queries below
+/// can `concat!` their bound-parameter filters onto it at compile time.
+macro_rules! record_select {
+    () => {
+        "SELECT c.id, c.public_id, c.last4, c.name, c.service_account_id, \
+         sa.name AS service_account_name, c.user_id, u.email AS user_email, \
+         COALESCE(sa.team_id, c.team_id) AS team_id, c.model_grants, c.expires_at, \
+         c.created_by, c.created_at, c.last_used_at, c.revoked_at, c.replaced_by, c.rotated_at, \
+         CASE WHEN c.service_account_id IS NOT NULL THEN COALESCE(sa.status = 'active', FALSE) \
+              ELSE COALESCE(u.status = 'active', FALSE) END AS owner_active \
+         FROM credentials c \
+         LEFT JOIN service_accounts sa ON sa.id = c.service_account_id \
+         LEFT JOIN users u ON u.id = c.user_id"
+    };
+}
+
+fn record(r: &sqlx::postgres::PgRow) -> Result<CredentialRecord> {
+    Ok(CredentialRecord {
+        id: r.try_get("id")?,
+        public_id: r.try_get("public_id")?,
+        last4: r.try_get("last4")?,
+        name: r.try_get("name")?,
+        service_account_id: r.try_get("service_account_id")?,
+        service_account_name: r.try_get("service_account_name")?,
+        user_id: r.try_get("user_id")?,
+        user_email: r.try_get("user_email")?,
+        team_id: r.try_get("team_id")?,
+        model_grants: r.try_get("model_grants")?,
+        expires_at: r.try_get("expires_at")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+        replaced_by: r.try_get("replaced_by")?,
+        rotated_at: r.try_get("rotated_at")?,
+        owner_active: r.try_get("owner_active")?,
+    })
+}
+
+pub async fn find_credential(c: &mut PgConnection, id: &str) -> Result<Option<CredentialRecord>> {
+    let row = sqlx::query(concat!(
+        record_select!(),
+        " WHERE c.id = $1 OR c.public_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(record).transpose()
+}
+
+pub async fn list_credential_records(
+    c: &mut PgConnection,
+    scope: CredentialScope<'_>,
+) -> Result<Vec<CredentialRecord>> {
+    let (sa, user, team) = scope.filters();
+    let rows = sqlx::query(concat!(
+        record_select!(),
+        " WHERE ($1::text IS NULL OR c.service_account_id = $1) \
+         AND ($2::text IS NULL OR c.user_id = $2) \
+         AND ($3::text IS NULL OR COALESCE(sa.team_id, c.team_id) = $3) \
+         ORDER BY c.created_at DESC, c.id"
+    ))
+    .bind(sa)
+    .bind(user)
+    .bind(team)
+    .fetch_all(c)
+    .await?;
+    rows.iter().map(record).collect()
+}
+
+pub async fn set_credential_grants(
+    c: &mut PgConnection,
+    id: &str,
+    grants: Option<&str>,
+) -> Result<u64> {
+    let done = sqlx::query("UPDATE credentials SET model_grants = $2 WHERE id = $1")
+        .bind(id)
+        .bind(grants)
+        .execute(c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn rotate_out_credential(
+    c: &mut PgConnection,
+    id: &str,
+    replaced_by: &str,
+    ends_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let revoked_at = ends_at.is_none().then_some(now);
+    let done = sqlx::query(
+        "UPDATE credentials SET replaced_by = $2, rotated_at = $3, \
+         expires_at = COALESCE($4, expires_at), revoked_at = $5 \
+         WHERE id = $1 AND revoked_at IS NULL AND replaced_by IS NULL",
+    )
+    .bind(id)
+    .bind(replaced_by)
+    .bind(now)
+    .bind(ends_at)
+    .bind(revoked_at)
+    .execute(c)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn credential_owner_user(
+    c: &mut PgConnection,
+    user_id: &str,
+) -> Result<Option<OwnerUser>> {
+    let row = sqlx::query("SELECT id, email, status FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(c)
+        .await?;
+    row.map(|r| {
+        Ok(OwnerUser {
+            id: r.try_get("id")?,
+            email: r.try_get("email")?,
+            status: r.try_get("status")?,
+        })
+    })
+    .transpose()
 }

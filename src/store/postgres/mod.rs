@@ -4,9 +4,12 @@
 pub mod budgets;
 pub mod catalog;
 pub mod credentials;
+pub mod directory;
 pub mod identity;
 pub mod logs;
 pub mod seed;
+pub mod service_accounts;
+pub mod sessions;
 pub mod usage;
 
 use std::time::Duration;

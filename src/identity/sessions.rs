@@ -1,0 +1,401 @@
+//! Control-plane sign-in: password login with throttling, database-backed sessions (random
+//! token in the cookie, SHA-256 at rest), idle and absolute lifetimes, logout, and password
+//! changes that end the user's other sessions. Unknown e-mails cost the same argon2 time as
+//! known ones and every refusal reads the same, so sign-in never reveals whether an account
+//! exists.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, Utc};
+use rand::RngCore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::password;
+use super::permissions::Actor;
+use super::{Email, IdentityError};
+use crate::config::schema::TeamRole;
+use crate::store::rows::{AuditEntry, NewSession, SessionRow};
+use crate::store::{Store, new_id, now};
+
+/// A session ends after this long without a request.
+pub const IDLE_LIFETIME: Duration = Duration::hours(2);
+/// …and after this long in any case.
+pub const ABSOLUTE_LIFETIME: Duration = Duration::hours(12);
+/// Failures counted within this window…
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// …beyond this many lock the account or address for a growing delay.
+pub const THROTTLE_FREE_ATTEMPTS: i64 = 5;
+/// The longest lock.
+pub const THROTTLE_MAX_DELAY: Duration = Duration::minutes(15);
+/// `last_seen_at` is written at most this often (not on every request).
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// The single message for every sign-in refusal that is not throttling.
+pub const LOGIN_FAILED: &str = "Invalid email or password.";
+
+/// A fresh session: the token goes into the cookie once and is never stored.
+pub struct Created {
+    pub token: String,
+    pub csrf_token: String,
+    pub must_change_password: bool,
+    pub user_id: String,
+}
+
+impl std::fmt::Debug for Created {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Created")
+            .field("user_id", &self.user_id)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// An authenticated session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub csrf_token: String,
+    pub must_change_password: bool,
+    pub actor: Actor,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("{}", LOGIN_FAILED)]
+    Invalid,
+    #[error("Too many sign-in attempts. Try again in {minutes} minute(s).")]
+    Throttled { minutes: i64 },
+    #[error(transparent)]
+    Other(#[from] IdentityError),
+}
+
+/// Where a sign-in attempt came from (for throttling and the audit log).
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// SHA-256 of a session token: what the database keys sessions by.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A valid argon2 hash of nothing anyone knows, so unknown accounts cost the same time.
+async fn dummy_hash() -> String {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    if let Some(h) = DUMMY.get() {
+        return h.clone();
+    }
+    let h = password::hash(&random_token()).await.unwrap_or_default();
+    DUMMY.get_or_init(|| h).clone()
+}
+
+/// How long `key` is locked out, if it is.
+async fn lockout(
+    store: &Store,
+    key: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<i64>, IdentityError> {
+    let (count, last) = store
+        .conn()
+        .await?
+        .ex()
+        .login_failures(key, at - THROTTLE_WINDOW)
+        .await?;
+    if count < THROTTLE_FREE_ATTEMPTS {
+        return Ok(None);
+    }
+    let excess = u32::try_from(count - THROTTLE_FREE_ATTEMPTS)
+        .unwrap_or(u32::MAX)
+        .min(10);
+    let delay = (Duration::seconds(30) * 2i32.saturating_pow(excess)).min(THROTTLE_MAX_DELAY);
+    let until = last.unwrap_or(at) + delay;
+    Ok((until > at).then(|| (until - at).num_minutes().max(1)))
+}
+
+async fn audit(
+    store: &Store,
+    actor: &str,
+    action: &str,
+    details: serde_json::Value,
+    client: &Client,
+) {
+    let entry = AuditEntry {
+        actor: actor.to_string(),
+        action: action.to_string(),
+        target_kind: Some("user".into()),
+        target_id: None,
+        details,
+        client_addr: client.addr.clone(),
+    };
+    let written = async {
+        let mut tx = store.begin().await?;
+        tx.ex().insert_audit(&entry, now()).await?;
+        tx.commit().await
+    };
+    if let Err(e) = written.await {
+        tracing::warn!(error = %e, "could not write sign-in audit row");
+    }
+}
+
+/// Signs in with e-mail and password.
+pub async fn login(
+    store: &Store,
+    email: &str,
+    password_text: &str,
+    client: &Client,
+) -> Result<Created, LoginError> {
+    let at = now();
+    let normalized = Email::parse(email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
+    let keys = [
+        format!("email:{normalized}"),
+        format!("addr:{}", client.addr.as_deref().unwrap_or("unknown")),
+    ];
+    for key in &keys {
+        if let Some(minutes) = lockout(store, key, at).await? {
+            audit(
+                store,
+                "anonymous",
+                "login.throttled",
+                json!({"email": normalized, "key": key}),
+                client,
+            )
+            .await;
+            return Err(LoginError::Throttled { minutes });
+        }
+    }
+    let user = store
+        .conn()
+        .await
+        .map_err(IdentityError::from)?
+        .ex()
+        .find_user_by_email(&normalized)
+        .await
+        .map_err(IdentityError::from)?;
+    let hash = match user.as_ref().and_then(|u| u.password_hash.clone()) {
+        Some(h) => h,
+        None => dummy_hash().await,
+    };
+    let verified = password::verify(password_text, &hash).await;
+    let user = match user {
+        Some(u) if verified && u.status == "active" => u,
+        other => {
+            let mut tx = store.begin().await.map_err(IdentityError::from)?;
+            for key in &keys {
+                tx.ex()
+                    .record_login_failure(key, at)
+                    .await
+                    .map_err(IdentityError::from)?;
+            }
+            tx.commit().await.map_err(IdentityError::from)?;
+            let reason = match other {
+                None => "unknown_account",
+                Some(u) if u.status != "active" => "inactive_account",
+                Some(_) => "wrong_password",
+            };
+            audit(
+                store,
+                "anonymous",
+                "login.failed",
+                json!({"email": normalized, "reason": reason}),
+                client,
+            )
+            .await;
+            return Err(LoginError::Invalid);
+        }
+    };
+    let created = Created {
+        token: random_token(),
+        csrf_token: random_token(),
+        must_change_password: user.must_change_password,
+        user_id: user.id.clone(),
+    };
+    let mut tx = store.begin().await.map_err(IdentityError::from)?;
+    let mut ex = tx.ex();
+    ex.insert_session(
+        &NewSession {
+            id: new_id(),
+            token_hash: token_hash(&created.token),
+            user_id: user.id.clone(),
+            csrf_token: created.csrf_token.clone(),
+            expires_at: at + ABSOLUTE_LIFETIME,
+            client_addr: client.addr.clone(),
+            user_agent: client.user_agent.clone(),
+        },
+        at,
+    )
+    .await
+    .map_err(IdentityError::from)?;
+    ex.clear_login_failures(&keys[0])
+        .await
+        .map_err(IdentityError::from)?;
+    ex.mark_login(&user.id, at)
+        .await
+        .map_err(IdentityError::from)?;
+    ex.insert_audit(
+        &AuditEntry {
+            actor: user.id.clone(),
+            action: "login.succeeded".into(),
+            target_kind: Some("user".into()),
+            target_id: Some(user.id.clone()),
+            details: json!({"email": user.email}),
+            client_addr: client.addr.clone(),
+        },
+        at,
+    )
+    .await
+    .map_err(IdentityError::from)?;
+    tx.commit().await.map_err(IdentityError::from)?;
+    Ok(created)
+}
+
+/// The session for a cookie token, if it is open, unexpired and its user active.
+pub async fn authenticate(store: &Store, token: &str) -> Result<Option<Session>, IdentityError> {
+    let at = now();
+    let mut conn = store.conn().await?;
+    let Some(row) = conn.ex().find_session(&token_hash(token)).await? else {
+        return Ok(None);
+    };
+    if row.status != "active" || row.expires_at <= at || row.last_seen_at + IDLE_LIFETIME <= at {
+        return Ok(None);
+    }
+    let roles = conn.ex().user_roles(&row.user_id).await?;
+    drop(conn);
+    if at - row.last_seen_at >= TOUCH_EVERY {
+        let mut tx = store.begin().await?;
+        tx.ex().touch_session(&row.id, at).await?;
+        tx.commit().await?;
+    }
+    Ok(Some(session(row, roles)))
+}
+
+fn session(row: SessionRow, roles: Vec<(String, String)>) -> Session {
+    let teams: HashMap<String, TeamRole> = roles
+        .into_iter()
+        .filter_map(|(team, role)| {
+            let role = match role.as_str() {
+                "owner" => TeamRole::Owner,
+                "admin" => TeamRole::Admin,
+                "member" => TeamRole::Member,
+                _ => return None,
+            };
+            Some((team, role))
+        })
+        .collect();
+    Session {
+        id: row.id,
+        csrf_token: row.csrf_token,
+        must_change_password: row.must_change_password,
+        actor: Actor {
+            user_id: row.user_id,
+            email: row.email,
+            name: row.name,
+            platform_admin: row.platform_admin,
+            teams,
+        },
+    }
+}
+
+/// Ends one session.
+pub async fn logout(store: &Store, session_id: &str) -> Result<(), IdentityError> {
+    let mut tx = store.begin().await?;
+    tx.ex().end_session(session_id, now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Changes the signed-in user's password: checks the current one and the policy, clears forced
+/// rotation, and ends the user's other sessions.
+pub async fn change_password(
+    store: &Store,
+    session: &Session,
+    current: &str,
+    new: &str,
+    client: &Client,
+) -> Result<(), IdentityError> {
+    let user = store
+        .conn()
+        .await?
+        .ex()
+        .find_user_by_email(&session.actor.email)
+        .await?
+        .ok_or_else(|| IdentityError::NotFound("user".into()))?;
+    let hash = user.password_hash.clone().unwrap_or_default();
+    if !password::verify(current, &hash).await {
+        return Err(IdentityError::Invalid("current password: incorrect".into()));
+    }
+    check_policy(new, &user.email, Some(current))?;
+    let phc = password::hash(new)
+        .await
+        .map_err(|e| IdentityError::Internal(e.to_string()))?;
+    let at = now();
+    let mut tx = store.begin().await?;
+    let mut ex = tx.ex();
+    ex.set_password(&user.id, &phc, false, at).await?;
+    let ended = ex
+        .end_user_sessions(&user.id, Some(&session.id), at)
+        .await?;
+    ex.insert_audit(
+        &AuditEntry {
+            actor: user.id.clone(),
+            action: "password.changed".into(),
+            target_kind: Some("user".into()),
+            target_id: Some(user.id.clone()),
+            details: json!({"other_sessions_ended": ended, "was_forced": user.must_change_password}),
+            client_addr: client.addr.clone(),
+        },
+        at,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The password policy: at least [`password::MIN_LENGTH`] characters, not on the deny-list,
+/// not the e-mail, not the current password. The message names the field.
+pub fn check_policy(new: &str, email: &str, current: Option<&str>) -> Result<(), IdentityError> {
+    if let Some(why) = password::weakness(new) {
+        return Err(IdentityError::Invalid(format!("new password: {why}")));
+    }
+    if new.trim().eq_ignore_ascii_case(email.trim()) {
+        return Err(IdentityError::Invalid(
+            "new password: must not be your e-mail address".into(),
+        ));
+    }
+    if current.is_some_and(|c| c == new) {
+        return Err(IdentityError::Invalid(
+            "new password: must differ from the current password".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_names_what_is_wrong() {
+        let e = |pw: &str, cur: Option<&str>| {
+            check_policy(pw, "ops@example.com", cur)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(e("short", None).contains("12"));
+        assert!(e("password", None).contains("well-known"));
+        assert!(e("OPS@example.com", None).contains("e-mail"));
+        assert!(e("Correct-Horse-Battery-9", Some("Correct-Horse-Battery-9")).contains("differ"));
+        assert!(check_policy("Correct-Horse-Battery-9", "ops@example.com", Some("old")).is_ok());
+    }
+}
