@@ -207,18 +207,17 @@ async fn measure(
     r.gateway_rss.idle = settled_rss(&gateway).await?;
     r.reference_rss.idle = settled_rss(&reference).await?;
 
+    let proxies = [reference.pid, gateway.pid];
     step("latency, c=1");
+    let cpu = CpuMeter::start(&proxies)?;
     let s = load::serial(client, &targets, Call::Json, &json, plan.c1_calls).await?;
+    r.cpu_c1 = per_request(cpu.stop()?, plan.c1_calls);
     r.c1 = Compared::of(&s[0], &s[1], &s[2], |x| x.latency_us);
     step("streams, c=1");
-    let s = load::serial(
-        client,
-        &targets,
-        Call::StreamFirstByte,
-        &stream,
-        plan.ttfb_calls,
-    )
-    .await?;
+    let cpu = CpuMeter::start(&proxies)?;
+    let (kind, n) = (Call::StreamFirstByte, plan.ttfb_calls);
+    let s = load::serial(client, &targets, kind, &stream, n).await?;
+    r.cpu_stream = per_request(cpu.stop()?, n);
     r.ttfb = Compared::of(&s[0], &s[1], &s[2], |x| x.latency_us);
     r.stream_total = Compared::of(&s[0], &s[1], &s[2], |x| x.total_us);
 
@@ -227,11 +226,20 @@ async fn measure(
     for t in targets {
         load::concurrent(client, t, &json, plan.concurrency, plan.c64_warmup, warm).await?;
     }
+    let me = std::process::id();
+    let cpu = CpuMeter::start(&[me])?;
     let (d, _) = loaded(client, &direct, &json, plan, None).await?;
+    let [bench_direct] = per_request(cpu.stop()?, d.samples.len());
+    let cpu = CpuMeter::start(&[me, reference.pid])?;
     let (f, rss) = loaded(client, &via_reference, &json, plan, Some(&reference)).await?;
+    let [bench_reference, cpu_reference] = per_request(cpu.stop()?, f.samples.len());
     r.reference_rss.load_max = rss;
     let upstream_before = upstream.requests();
+    let cpu = CpuMeter::start(&[me, gateway.pid])?;
     let (g, rss) = loaded(client, &via_gateway, &json, plan, Some(&gateway)).await?;
+    let [bench_gateway, cpu_gateway] = per_request(cpu.stop()?, g.samples.len());
+    r.cpu_c64 = [cpu_reference, cpu_gateway];
+    r.bench_cpu_c64 = [bench_direct, bench_reference, bench_gateway];
     r.gateway_rss.load_max = rss;
     let forwarded = upstream.requests() - upstream_before;
     if forwarded != g.samples.len() as u64 {
@@ -325,6 +333,35 @@ async fn hold_streams(
         rss_after: server.rss_bytes()?,
         upstream_left,
     })
+}
+
+/// CPU time used by some processes over a phase.
+struct CpuMeter<const N: usize> {
+    pids: [u32; N],
+    start: [Duration; N],
+}
+
+impl<const N: usize> CpuMeter<N> {
+    fn start(pids: &[u32; N]) -> anyhow::Result<CpuMeter<N>> {
+        let mut start = [Duration::ZERO; N];
+        for (slot, pid) in start.iter_mut().zip(pids) {
+            *slot = process::cpu_time(*pid)?;
+        }
+        Ok(CpuMeter { pids: *pids, start })
+    }
+
+    fn stop(self) -> anyhow::Result<[Duration; N]> {
+        let mut used = [Duration::ZERO; N];
+        for ((slot, pid), start) in used.iter_mut().zip(self.pids).zip(self.start) {
+            *slot = process::cpu_time(pid)?.saturating_sub(start);
+        }
+        Ok(used)
+    }
+}
+
+/// CPU µs per request.
+fn per_request<const N: usize>(used: [Duration; N], requests: usize) -> [u64; N] {
+    used.map(|d| (d.as_micros() / requests.max(1) as u128) as u64)
 }
 
 fn step(what: &str) {

@@ -187,10 +187,9 @@ fn fresh_id(label: &str) -> String {
     format!("{label}-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_completed_request(
-    backend: Backend,
-) {
-    let upstream = FakeUpstream::start("up", Behavior::Delay(Duration::from_millis(20))).await;
+/// One replica under load, SIGTERMed halfway through; checks what it left behind.
+async fn sigterm_under_load(backend: Backend, behavior: Behavior, body: serde_json::Value) {
+    let upstream = FakeUpstream::start("up", behavior).await;
     let db = TestDb::new(backend).await;
     let yaml = spend::config(&upstream.base_url, &spend::team_budget("1", true));
     let (gw, key) = spend::setup(&db, &yaml).await;
@@ -203,7 +202,7 @@ async fn sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_complete
         server.terminate().await
     };
     let (sent, code) = tokio::join!(
-        spend::load(&urls, &key, n, CONCURRENCY, |_| 0, &done),
+        spend::load_body(&urls, &key, &body, n, CONCURRENCY, |_| 0, &done),
         stopper
     );
     assert_eq!(code, 0, "gateway exit code after SIGTERM");
@@ -241,4 +240,26 @@ async fn sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_complete
     );
 }
 
-both_backends!(sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_completed_request);
+async fn sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_completed_request(
+    backend: Backend,
+) {
+    let delay = Behavior::Delay(Duration::from_millis(20));
+    sigterm_under_load(backend, delay, spend::chat_body("m")).await;
+}
+
+/// Streams settle their budget from a spawned task when the body ends, which can race the
+/// final flush at shutdown.
+async fn sigterm_under_streaming_load_settles_and_records_every_completed_stream(
+    backend: Backend,
+) {
+    let slow = Behavior::Slow {
+        interval: Duration::from_millis(5),
+        chunks: 4,
+    };
+    sigterm_under_load(backend, slow, spend::chat_stream_body("m")).await;
+}
+
+both_backends!(
+    sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_completed_request,
+    sigterm_under_streaming_load_settles_and_records_every_completed_stream,
+);

@@ -107,7 +107,8 @@ pub const MODEL: &str = "bench";
 pub const SLOW_MODEL: &str = "bench-slow";
 
 /// Writes the gateway config: one `openai_compat` provider pointing at the fake upstream, the
-/// fast model `bench` and the held-open model `bench-slow`, one team and one service account.
+/// fast model `bench` and the held-open model `bench-slow`, one team with a hard monthly budget
+/// and one service account.
 pub fn write_config(dir: &Path, db: &Database, upstream_base_url: &str) -> anyhow::Result<PathBuf> {
     let yaml = format!(
         r#"server:
@@ -140,6 +141,13 @@ models:
     pricing: {{ input: "0.15", output: "0.60" }}
     routes:
       - {{ provider: upstream, model: {slow} }}
+budgets:
+  # Large enough never to run out: it puts the budget gate's hot path in every request.
+  - id: bench-team
+    team: bench
+    cadence: monthly
+    amount_usd: "1000000000"
+    hard_limit: true
 "#,
         db_url = db.url,
         slow = super::upstream::SLOW_MODEL,
@@ -348,4 +356,21 @@ pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .with_context(|| format!("no VmRSS in {path}"))?;
     Ok(kib * 1024)
+}
+
+/// User + system CPU time a process has used so far (all its threads, living or exited).
+pub fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    // Fields after the parenthesised command name: state is the 3rd field overall, utime the
+    // 14th and stime the 15th, in clock ticks (USER_HZ, 100 on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => Ok(Duration::from_millis((user + system) * 10)),
+        _ => bail!("no utime/stime in {path}"),
+    }
 }

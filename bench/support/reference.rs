@@ -1,6 +1,6 @@
 //! The reference proxy: the smallest pass-through built from the gateway's own stack (axum
-//! server with default socket options, one pooled reqwest client, default multi-thread tokio
-//! runtime), run as a separate process like the gateway. It authenticates nothing, parses
+//! server, one pooled reqwest client, default multi-thread tokio runtime), run as a separate
+//! process like the gateway, with `TCP_NODELAY` on its accepted sockets. It authenticates nothing, parses
 //! nothing and records nothing, so "gateway − reference" is what the gateway's own work
 //! costs, while "reference − direct" is the price of any extra HTTP hop on this machine.
 //!
@@ -15,6 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use axum::serve::ListenerExt;
 
 /// Set to [`ROLE`] in the child's environment; the upstream URL goes in [`UPSTREAM_ENV`].
 pub const ROLE_ENV: &str = "GATEWAY_BENCH_ROLE";
@@ -60,6 +61,10 @@ async fn serve() -> anyhow::Result<()> {
         .await
         .context("binding 127.0.0.1:0")?;
     let addr = listener.local_addr().context("no local address")?;
+    // Nagle off, as a proxy relaying small SSE writes needs (see bench/README.md).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     println!("listening on http://{addr}");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;

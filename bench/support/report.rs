@@ -93,6 +93,13 @@ pub struct BackendResult {
     pub rps_gateway: f64,
     pub gateway_rss: Memory,
     pub reference_rss: Memory,
+    /// CPU µs per request of the proxy processes: [reference, gateway].
+    pub cpu_c1: [u64; 2],
+    pub cpu_stream: [u64; 2],
+    pub cpu_c64: [u64; 2],
+    /// CPU µs per request of this bench process (client + upstream) in the c=64 runs:
+    /// [direct, reference, gateway].
+    pub bench_cpu_c64: [u64; 3],
     pub streams_held: usize,
     pub streams_open_time: Duration,
     /// Upstream streams still open after the clients dropped theirs (0: all cancelled).
@@ -226,6 +233,27 @@ impl BackendResult {
                 us(c.overhead.p99)
             );
         }
+        for (name, [reference, gateway]) in [
+            ("c=1", self.cpu_c1),
+            ("stream, c=1", self.cpu_stream),
+            ("c=64", self.cpu_c64),
+        ] {
+            let _ = writeln!(
+                out,
+                "| proxy process CPU per request, {name} | | {} | {} | | {} |",
+                us(reference),
+                us(gateway),
+                signed_us(gateway as i64 - reference as i64)
+            );
+        }
+        let [d, r, g] = self.bench_cpu_c64;
+        let _ = writeln!(
+            out,
+            "| bench process CPU per request (client + upstream), c=64 | {} | {} | {} | | |",
+            us(d),
+            us(r),
+            us(g)
+        );
         let (g, r) = (&self.gateway_rss, &self.reference_rss);
         let memory = [
             ("RSS after start", g.start, r.start),

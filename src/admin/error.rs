@@ -90,11 +90,7 @@ impl From<crate::store::StoreError> for AdminError {
 
 impl From<CredentialError> for AdminError {
     fn from(e: CredentialError) -> Self {
-        match e {
-            CredentialError::Store(s) => AdminError::Internal(s.to_string()),
-            CredentialError::NotFound(id) => AdminError::NotFound(format!("credential {id}")),
-            other => AdminError::Invalid(other.to_string()),
-        }
+        AdminError::from(IdentityError::from(e))
     }
 }
 

@@ -2,6 +2,7 @@
 //! with e-mail and password (sessions), never with data-plane credentials. Permission checks
 //! live in the domain (`identity::permissions`); handlers here stay thin.
 
+pub mod api;
 pub mod auth;
 pub mod error;
 mod guard;
@@ -17,6 +18,7 @@ use crate::http::AppState;
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(pages::routes())
+        .merge(api::routes())
         .merge(statics::routes())
         .layer(middleware::from_fn_with_state(state, guard::csrf))
         .layer(middleware::from_fn(guard::security_headers))

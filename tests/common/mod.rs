@@ -7,6 +7,7 @@
 
 #![allow(dead_code, unused_imports)]
 
+pub mod admin;
 pub mod db;
 pub mod plane;
 pub mod process;

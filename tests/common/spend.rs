@@ -61,6 +61,13 @@ pub fn chat_body(model: &str) -> Value {
     json!({"model": model, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]})
 }
 
+/// A streaming chat body for `model` asking for at most 20 output tokens.
+pub fn chat_stream_body(model: &str) -> Value {
+    let mut body = chat_body(model);
+    body["stream"] = json!(true);
+    body
+}
+
 /// Sends one chat request; `Some(status)` once the whole response body was read, `None` when
 /// the connection failed or broke (the client never saw a complete answer).
 pub async fn try_chat(
@@ -70,16 +77,32 @@ pub async fn try_chat(
     model: &str,
     request_id: &str,
 ) -> Option<u16> {
+    try_post(client, url, key, &chat_body(model), request_id).await
+}
+
+/// Like [`try_chat`] with any body; a streamed answer counts as complete only with its
+/// `data: [DONE]` terminator.
+pub async fn try_post(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    body: &Value,
+    request_id: &str,
+) -> Option<u16> {
     let resp = client
         .post(url)
         .bearer_auth(key)
         .header("x-request-id", request_id)
-        .json(&chat_body(model))
+        .json(body)
         .send()
         .await
         .ok()?;
     let status = resp.status().as_u16();
-    resp.bytes().await.ok()?;
+    let text = resp.bytes().await.ok()?;
+    if body["stream"] == json!(true) && status == 200 {
+        let text = String::from_utf8_lossy(&text);
+        text.contains("data: [DONE]").then_some(())?;
+    }
     Some(status)
 }
 
@@ -108,6 +131,20 @@ pub async fn load(
     pick: impl Fn(usize) -> usize,
     done: &AtomicUsize,
 ) -> Vec<Sent> {
+    let body = chat_body("m");
+    load_body(urls, key, &body, n, concurrency, pick, done).await
+}
+
+/// [`load`] with any request body.
+pub async fn load_body(
+    urls: &[String],
+    key: &str,
+    body: &Value,
+    n: usize,
+    concurrency: usize,
+    pick: impl Fn(usize) -> usize,
+    done: &AtomicUsize,
+) -> Vec<Sent> {
     let client = super::http();
     let pick = &pick;
     let client = &client;
@@ -115,7 +152,7 @@ pub async fn load(
         .map(|i| async move {
             let target = pick(i);
             let id = format!("load-{i}-{}", uuid::Uuid::new_v4().simple());
-            let status = try_chat(client, &urls[target], key, "m", &id).await;
+            let status = try_post(client, &urls[target], key, body, &id).await;
             done.fetch_add(1, Ordering::SeqCst);
             Sent { id, target, status }
         })
