@@ -64,12 +64,14 @@ async fn logout_needs_the_sessions_csrf_token_and_survives_without_it(backend: B
         .header("x-csrf-token", &token);
     a.send(req).await.assert_redirect("/admin/login");
     a.get("/admin").await.assert_redirect("/admin/login");
-    assert_eq!(other.get("/admin").await.status, 200, "only that session ended");
+    assert_eq!(
+        other.get("/admin").await.status,
+        200,
+        "only that session ended"
+    );
 }
 
-async fn change_password_without_the_csrf_token_is_refused_and_changes_nothing(
-    backend: Backend,
-) {
+async fn change_password_without_the_csrf_token_is_refused_and_changes_nothing(backend: Backend) {
     let (db, server) = setup(backend, false).await;
     let before = password_hash(&db).await;
     let mut b = Browser::signed_in(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -216,7 +218,10 @@ async fn every_admin_response_carries_the_security_headers(backend: Backend) {
     let mut b = anon;
     let checks = [
         ("dashboard", b.get("/admin").await),
-        ("change-password page", b.get("/admin/change-password").await),
+        (
+            "change-password page",
+            b.get("/admin/change-password").await,
+        ),
         (
             "API read",
             b.api(Method::GET, "/api/v1/admin/me", None, None).await,
@@ -243,9 +248,7 @@ async fn admin_pages_that_do_not_exist_still_carry_the_security_headers(backend:
     assert_security_headers("unknown admin page", &page);
 }
 
-async fn a_user_who_must_change_their_password_reaches_only_that_page_and_logout(
-    backend: Backend,
-) {
+async fn a_user_who_must_change_their_password_reaches_only_that_page_and_logout(backend: Backend) {
     let (db, server) = setup(backend, true).await;
     let mut b = Browser::new(&server);
     b.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -322,13 +325,37 @@ async fn forcing_a_rotation_confines_an_already_open_session_at_once(backend: Ba
         "UPDATE users SET must_change_password = {flag} WHERE email = '{ADMIN_EMAIL}'"
     ))
     .await;
-    b.get("/admin").await.assert_redirect("/admin/change-password");
+    b.get("/admin")
+        .await
+        .assert_redirect("/admin/change-password");
     b.api(Method::GET, "/api/v1/admin/me", None, None)
         .await
         .assert_api_error(403, "password_change_required");
     b.api(Method::GET, "/api/v1/admin/me", None, Some(&token))
         .await
         .assert_api_error(403, "password_change_required");
+}
+
+async fn without_a_session_pages_redirect_to_sign_in_and_the_api_answers_401(backend: Backend) {
+    let (_db, server) = setup(backend, false).await;
+    let mut anon = Browser::new(&server);
+    for path in ["/admin", "/admin/", "/admin/change-password"] {
+        anon.get(path).await.assert_redirect("/admin/login");
+    }
+    for path in ["/admin/logout", "/admin/change-password"] {
+        anon.post_form(path, &[("csrf", "x")])
+            .await
+            .assert_redirect("/admin/login");
+    }
+    anon.api(Method::GET, "/api/v1/admin/me", None, None)
+        .await
+        .assert_api_error(401, "unauthenticated");
+    // A cookie that names no session is the same as none.
+    anon.cookies.insert("gw_session".into(), "f".repeat(64));
+    anon.get("/admin").await.assert_redirect("/admin/login");
+    anon.api(Method::GET, "/api/v1/admin/me", None, None)
+        .await
+        .assert_api_error(401, "unauthenticated");
 }
 
 /// The admin API answers 401 to callers without a session and 403 `password_change_required`
@@ -438,7 +465,10 @@ async fn an_admin_session_cannot_use_the_data_plane(backend: Backend) {
     assert_401(&b.send(req).await, "chat with the session cookie");
     // The session token is not an API key either.
     let req = b.request(Method::GET, "/v1/models").bearer_auth(&token);
-    assert_401(&b.send(req).await, "models with the session token as bearer");
+    assert_401(
+        &b.send(req).await,
+        "models with the session token as bearer",
+    );
     let req = b
         .request(Method::POST, "/v1/chat/completions")
         .bearer_auth(&token)
@@ -467,6 +497,7 @@ both_backends!(
     admin_pages_that_do_not_exist_still_carry_the_security_headers,
     a_user_who_must_change_their_password_reaches_only_that_page_and_logout,
     forcing_a_rotation_confines_an_already_open_session_at_once,
+    without_a_session_pages_redirect_to_sign_in_and_the_api_answers_401,
     every_admin_api_path_refuses_callers_without_a_usable_session,
     a_data_plane_credential_cannot_use_the_control_plane,
     an_admin_session_cannot_use_the_data_plane,

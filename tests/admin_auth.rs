@@ -62,8 +62,13 @@ async fn signing_in_sets_an_http_only_same_site_session_cookie_and_opens_the_das
     let mut b = Browser::new(&server);
     let page = b.get("/admin/login").await;
     assert_eq!(page.status, 200);
-    let pre = page.set_cookie("gw_pre").expect("the sign-in page sets gw_pre");
-    assert!(pre.contains("; HttpOnly") && pre.contains("; SameSite=Lax"), "{pre}");
+    let pre = page
+        .set_cookie("gw_pre")
+        .expect("the sign-in page sets gw_pre");
+    assert!(
+        pre.contains("; HttpOnly") && pre.contains("; SameSite=Lax"),
+        "{pre}"
+    );
     assert!(!pre.contains("Secure"), "{pre}");
     let csrf = page.hidden("csrf").expect("csrf field");
     assert_eq!(b.cookie("gw_pre").as_deref(), Some(csrf.as_str()));
@@ -91,7 +96,10 @@ async fn signing_in_sets_an_http_only_same_site_session_cookie_and_opens_the_das
 
     // The database keeps only the SHA-256 of the token.
     let stored = db
-        .scalar(&format!("SELECT {} FROM sessions", hex_of(&db, "token_hash")))
+        .scalar(&format!(
+            "SELECT {} FROM sessions",
+            hex_of(&db, "token_hash")
+        ))
         .await;
     assert_eq!(stored, hex::encode(Sha256::digest(token.as_bytes())));
     assert!(!stored.contains(&token));
@@ -105,9 +113,7 @@ async fn signing_in_sets_an_http_only_same_site_session_cookie_and_opens_the_das
     assert_eq!(me.json()["platform_admin"], true);
 }
 
-async fn with_an_https_public_url_the_session_and_pre_session_cookies_are_secure(
-    backend: Backend,
-) {
+async fn with_an_https_public_url_the_session_and_pre_session_cookies_are_secure(backend: Backend) {
     let db = TestDb::new(backend).await;
     let yaml = format!(
         "{}server:\n  bind: 127.0.0.1:0\n  public_url: https://gateway.example.com\n  \
@@ -265,11 +271,16 @@ async fn every_sign_in_outcome_is_audited_with_its_reason_and_client_address(bac
         assert!(!text.contains("Wrong-Horse") && !text.contains(OTHER_PASSWORD));
     }
     let admin_id = db
-        .scalar(&format!("SELECT id FROM users WHERE email = '{ADMIN_EMAIL}'"))
+        .scalar(&format!(
+            "SELECT id FROM users WHERE email = '{ADMIN_EMAIL}'"
+        ))
         .await;
     let ok = audit_rows(&db, "login.succeeded").await;
     assert_eq!(ok.len(), 1, "{ok:?}");
-    assert_eq!((ok[0].0.as_str(), ok[0].2.as_str()), (admin_id.as_str(), "127.0.0.1"));
+    assert_eq!(
+        (ok[0].0.as_str(), ok[0].2.as_str()),
+        (admin_id.as_str(), "127.0.0.1")
+    );
     assert!(!ok[0].1.to_string().contains(ADMIN_PASSWORD));
 
     // Throttled attempts are audited too.
@@ -287,7 +298,15 @@ async fn five_failures_lock_the_account_from_every_address_even_for_the_right_pa
     backend: Backend,
 ) {
     let (db, server) = setup(backend).await;
-    insert_user(&db, "ops@example.com", Some(OTHER_PASSWORD), "active", false, false).await;
+    insert_user(
+        &db,
+        "ops@example.com",
+        Some(OTHER_PASSWORD),
+        "active",
+        false,
+        false,
+    )
+    .await;
     // One failure from each of five addresses: no address reaches the limit, the account does
     // (however its e-mail is spelled).
     let spellings = [
@@ -299,7 +318,10 @@ async fn five_failures_lock_the_account_from_every_address_even_for_the_right_pa
     ];
     for (i, email) in spellings.into_iter().enumerate() {
         let mut b = Browser::from_addr(&server, &format!("127.0.0.{}", i + 2));
-        assert_refused(&b.sign_in(email, "Wrong-Horse-Battery-42").await, LOGIN_FAILED);
+        assert_refused(
+            &b.sign_in(email, "Wrong-Horse-Battery-42").await,
+            LOGIN_FAILED,
+        );
     }
     let mut fresh = Browser::from_addr(&server, "127.0.0.7");
     assert_throttled(&fresh.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await);
@@ -326,7 +348,10 @@ async fn four_failures_do_not_lock_the_account_and_a_success_resets_its_count(ba
     for round in 0..2 {
         for i in 2..=5 {
             let mut b = Browser::from_addr(&server, &format!("127.0.{round}.{i}"));
-            assert_refused(&b.sign_in(ADMIN_EMAIL, "Wrong-Horse-Battery-42").await, LOGIN_FAILED);
+            assert_refused(
+                &b.sign_in(ADMIN_EMAIL, "Wrong-Horse-Battery-42").await,
+                LOGIN_FAILED,
+            );
         }
         Browser::from_addr(&server, &format!("127.0.{round}.9"))
             .sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -367,7 +392,11 @@ async fn throttling_answers_identically_for_existing_and_unknown_accounts(backen
         let mut transcript = Vec::new();
         for i in 0..6 {
             let mut b = Browser::from_addr(&server, &format!("127.0.{}.{}", n + 1, i + 2));
-            let password = if i == 5 { right } else { "Wrong-Horse-Battery-42" };
+            let password = if i == 5 {
+                right
+            } else {
+                "Wrong-Horse-Battery-42"
+            };
             let page = b.sign_in(email, password).await;
             assert!(page.set_cookie("gw_session").is_none(), "{email} try {i}");
             transcript.push((page.status, page.alert()));
@@ -379,8 +408,55 @@ async fn throttling_answers_identically_for_existing_and_unknown_accounts(backen
     let (status, alert) = &transcripts[0][5];
     assert_eq!(*status, 401);
     assert!(
-        alert.as_deref().is_some_and(|a| a.starts_with("Too many sign-in attempts")),
+        alert
+            .as_deref()
+            .is_some_and(|a| a.starts_with("Too many sign-in attempts")),
         "{alert:?}"
+    );
+}
+
+async fn concurrent_guesses_cannot_outrun_the_account_lock(backend: Backend) {
+    let (db, server) = setup(backend).await;
+    // Twenty guesses sent at once, each from its own address so only the account counter
+    // applies. Checking the lock and recording a failure must not race: at most five guesses
+    // may be judged, the rest must be throttled.
+    let mut ready = Vec::new();
+    for i in 0..20 {
+        let mut b = Browser::from_addr(&server, &format!("127.0.3.{}", i + 2));
+        let csrf = b.login_csrf().await;
+        ready.push((b, csrf));
+    }
+    let guesses = ready.into_iter().map(|(mut b, csrf)| async move {
+        b.post_form(
+            "/admin/login",
+            &[
+                ("csrf", csrf.as_str()),
+                ("email", ADMIN_EMAIL),
+                ("password", "Wrong-Horse-Battery-42"),
+            ],
+        )
+        .await
+    });
+    let pages = futures_util::future::join_all(guesses).await;
+    let judged = pages
+        .iter()
+        .filter(|p| p.alert().as_deref() == Some(LOGIN_FAILED))
+        .count();
+    let throttled = pages.iter().filter(|p| is_throttled(p)).count();
+    assert_eq!(
+        judged + throttled,
+        20,
+        "every guess was refused one way or the other"
+    );
+    let failures = db
+        .scalar(&format!(
+            "SELECT CAST(COUNT(*) AS TEXT) FROM login_failures WHERE key = 'email:{ADMIN_EMAIL}'"
+        ))
+        .await;
+    assert!(
+        judged <= 5,
+        "{judged} of 20 concurrent guesses had their password checked ({failures} failures \
+         recorded for the account); the lock allows 5"
     );
 }
 
@@ -428,9 +504,7 @@ async fn a_session_idle_for_more_than_two_hours_is_over(backend: Backend) {
         .assert_api_error(401, "unauthenticated");
 }
 
-async fn a_session_in_use_stays_open_because_each_request_renews_its_idle_time(
-    backend: Backend,
-) {
+async fn a_session_in_use_stays_open_because_each_request_renews_its_idle_time(backend: Backend) {
     let (db, server) = setup(backend).await;
     let mut b = Browser::signed_in(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     // Twice 1 h 50 min of idleness, with one request in between: 3 h 40 min since sign-in, but
@@ -457,8 +531,11 @@ async fn a_session_ends_twelve_hours_after_sign_in_however_active(backend: Backe
         db.scalar(&format!("SELECT {lifetime} FROM sessions")).await,
         (12 * 3600).to_string()
     );
-    db.exec(&format!("UPDATE sessions SET expires_at = {}", now_plus(&db, -1)))
-        .await;
+    db.exec(&format!(
+        "UPDATE sessions SET expires_at = {}",
+        now_plus(&db, -1)
+    ))
+    .await;
     b.get("/admin").await.assert_redirect("/admin/login");
     b.api(Method::GET, "/api/v1/admin/me", None, None)
         .await
@@ -467,7 +544,15 @@ async fn a_session_ends_twelve_hours_after_sign_in_however_active(backend: Backe
 
 async fn a_deactivated_users_open_session_stops_working_at_once(backend: Backend) {
     let (db, server) = setup(backend).await;
-    insert_user(&db, "ops@example.com", Some(OTHER_PASSWORD), "active", true, false).await;
+    insert_user(
+        &db,
+        "ops@example.com",
+        Some(OTHER_PASSWORD),
+        "active",
+        true,
+        false,
+    )
+    .await;
     let mut b = Browser::signed_in(&server, "ops@example.com", OTHER_PASSWORD).await;
     assert_eq!(b.get("/admin").await.status, 200);
     db.exec("UPDATE users SET status = 'disabled' WHERE email = 'ops@example.com'")
@@ -488,6 +573,7 @@ both_backends!(
     four_failures_do_not_lock_the_account_and_a_success_resets_its_count,
     five_failures_from_one_address_lock_that_address_for_every_account,
     throttling_answers_identically_for_existing_and_unknown_accounts,
+    concurrent_guesses_cannot_outrun_the_account_lock,
     logging_out_ends_the_session_so_the_old_cookie_no_longer_works,
     a_session_idle_for_more_than_two_hours_is_over,
     a_session_in_use_stays_open_because_each_request_renews_its_idle_time,

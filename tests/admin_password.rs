@@ -96,7 +96,15 @@ async fn a_password_that_breaks_the_policy_gets_a_400_page_naming_the_problem(ba
 
 async fn changing_the_password_ends_the_users_other_sessions_and_only_those(backend: Backend) {
     let (db, server) = setup(backend).await;
-    insert_user(&db, "ops@example.com", Some(OPS_PASSWORD), "active", true, false).await;
+    insert_user(
+        &db,
+        "ops@example.com",
+        Some(OPS_PASSWORD),
+        "active",
+        true,
+        false,
+    )
+    .await;
     let mut here = Browser::signed_in(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut elsewhere = Browser::signed_in(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let mut colleague = Browser::signed_in(&server, "ops@example.com", OPS_PASSWORD).await;
@@ -109,7 +117,10 @@ async fn changing_the_password_ends_the_users_other_sessions_and_only_those(back
         .assert_redirect("/admin");
 
     assert_eq!(here.get("/admin").await.status, 200, "this session stays");
-    elsewhere.get("/admin").await.assert_redirect("/admin/login");
+    elsewhere
+        .get("/admin")
+        .await
+        .assert_redirect("/admin/login");
     elsewhere
         .api(Method::GET, "/api/v1/admin/me", None, None)
         .await

@@ -288,9 +288,7 @@ impl Browser {
 
     /// The session's CSRF token, as the API reports it (`GET /api/v1/admin/me`).
     pub async fn api_csrf(&mut self) -> String {
-        let me = self
-            .api(Method::GET, "/api/v1/admin/me", None, None)
-            .await;
+        let me = self.api(Method::GET, "/api/v1/admin/me", None, None).await;
         assert_eq!(me.status, 200, "{}", me.text);
         me.json()["csrf_token"]
             .as_str()
