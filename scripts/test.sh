@@ -7,7 +7,9 @@
 #    (GATEWAY_TEST_PG_PORT_CHECK changes the port checked) if it accepts user postgres without
 #    a password; otherwise a throwaway cluster started by scripts/ensure-postgres.sh and
 #    stopped when this script exits. No PostgreSQL means failure, never skipped tests.
-# 2. cargo test --all-targets --no-fail-fast (with --locked when Cargo.lock is committed), so
+# 2. The `openai` Python package (official SDK) for tests/openai_sdk.rs, installed with pip when
+#    missing.
+# 3. cargo test --all-targets --no-fail-fast (with --locked when Cargo.lock is committed), so
 #    one failing test binary does not hide the results of the others.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,6 +32,15 @@ else
     exit 1
   }
   export GATEWAY_TEST_PG_URL=$GATEWAY_PG_URL
+fi
+
+# The official OpenAI Python SDK drives the gateway in tests/openai_sdk.rs.
+if ! python3 -c 'import openai' 2>/dev/null; then
+  log "installing the openai Python package (official SDK, used by tests/openai_sdk.rs)"
+  python3 -m pip install --quiet --disable-pip-version-check openai >&2 || {
+    log "ERROR: could not install the openai Python package; tests/openai_sdk.rs needs it"
+    exit 1
+  }
 fi
 
 locked=()
