@@ -9,7 +9,7 @@
 //!
 //! Environment: `GATEWAY_BENCH_QUICK=1` (counts ÷10, a smoke run), `GATEWAY_BENCH_PG_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`), `GATEWAY_BENCH_BACKENDS`
-//! (default `sqlite,postgres`). See bench/README.md.
+//! (default `sqlite,postgres`), `GATEWAY_BENCH_BUDGET=0` (no team budget). See bench/README.md.
 
 #[path = "support/load.rs"]
 mod load;
@@ -44,6 +44,8 @@ struct Plan {
     c64_time: Duration,
     /// Held streams stay at the target's 1,000 even in quick mode: opening them takes seconds.
     streams: usize,
+    /// Give the team a (never exhausted) hard budget, as deployments do.
+    budget: bool,
 }
 
 impl Plan {
@@ -60,13 +62,20 @@ impl Plan {
             c64_requests: 20_000 / div,
             c64_time: Duration::from_secs(10) / div as u32,
             streams: report::TARGET_STREAMS,
+            budget: std::env::var("GATEWAY_BENCH_BUDGET").map_or(true, |v| v != "0"),
         }
     }
 
     fn describe(&self) -> String {
+        let budget = if self.budget {
+            "a hard monthly budget (never exhausted)"
+        } else {
+            "none (GATEWAY_BENCH_BUDGET=0)"
+        };
         format!(
             "c=1: {} calls per target (interleaved) after {} warm-up; streaming: {} calls per \
-             target; c={}: up to {} requests or {} s per target after {} warm-up; {} held streams",
+             target; c={}: up to {} requests or {} s per target after {} warm-up; {} held \
+             streams; team budget: {budget}",
             self.c1_calls,
             self.warmup,
             self.ttfb_calls,
@@ -74,7 +83,7 @@ impl Plan {
             self.c64_requests,
             self.c64_time.as_secs_f64(),
             self.c64_warmup,
-            self.streams
+            self.streams,
         )
     }
 }
@@ -171,7 +180,7 @@ async fn measure(
     upstream: &Upstream,
     client: &reqwest::Client,
 ) -> anyhow::Result<BackendResult> {
-    let config = process::write_config(dir, db, &upstream.base_url())?;
+    let config = process::write_config(dir, db, &upstream.base_url(), plan.budget)?;
     let key = process::prepare(&config).await?;
     let gateway = Server::gateway(&config).await?;
     let reference = Server::reference(&upstream.chat_url()).await?;
@@ -194,64 +203,64 @@ async fn measure(
     let json = load::chat_body(process::MODEL, false);
     let stream = load::chat_body(process::MODEL, true);
 
+    let conns = || upstream.connections();
     step("warm-up, c=1");
-    load::serial(client, &targets, Call::Json, &json, plan.warmup).await?;
-    load::serial(
-        client,
-        &targets,
-        Call::StreamFirstByte,
-        &stream,
-        plan.warmup,
-    )
-    .await?;
+    load::serial(client, &targets, Call::Json, &json, plan.warmup, &conns).await?;
+    let kind = Call::StreamFirstByte;
+    load::serial(client, &targets, kind, &stream, plan.warmup, &conns).await?;
     r.gateway_rss.idle = settled_rss(&gateway).await?;
     r.reference_rss.idle = settled_rss(&reference).await?;
 
     let proxies = [reference.pid, gateway.pid];
     step("latency, c=1");
     let cpu = CpuMeter::start(&proxies)?;
-    let s = load::serial(client, &targets, Call::Json, &json, plan.c1_calls).await?;
+    let s = load::serial(client, &targets, Call::Json, &json, plan.c1_calls, &conns).await?;
     r.cpu_c1 = per_request(cpu.stop()?, plan.c1_calls);
-    r.c1 = Compared::of(&s[0], &s[1], &s[2], |x| x.latency_us);
+    r.c1 = Compared::of(&s[0].samples, &s[1].samples, &s[2].samples, |x| {
+        x.latency_us
+    });
+    r.conns_c1 = [0, 1, 2].map(|i| s[i].upstream_connections);
     step("streams, c=1");
     let cpu = CpuMeter::start(&proxies)?;
-    let (kind, n) = (Call::StreamFirstByte, plan.ttfb_calls);
-    let s = load::serial(client, &targets, kind, &stream, n).await?;
-    r.cpu_stream = per_request(cpu.stop()?, n);
-    r.ttfb = Compared::of(&s[0], &s[1], &s[2], |x| x.latency_us);
-    r.stream_total = Compared::of(&s[0], &s[1], &s[2], |x| x.total_us);
+    let s = load::serial(client, &targets, kind, &stream, plan.ttfb_calls, &conns).await?;
+    r.cpu_stream = per_request(cpu.stop()?, plan.ttfb_calls);
+    let [d, f, g] = [&s[0].samples, &s[1].samples, &s[2].samples];
+    r.ttfb = Compared::of(d, f, g, |x| x.latency_us);
+    r.stream_total = Compared::of(d, f, g, |x| x.total_us);
+    r.conns_stream = [0, 1, 2].map(|i| s[i].upstream_connections);
 
     step("throughput, c=64");
     let warm = Duration::from_secs(5);
     for t in targets {
         load::concurrent(client, t, &json, plan.concurrency, plan.c64_warmup, warm).await?;
     }
-    let me = std::process::id();
-    let cpu = CpuMeter::start(&[me])?;
-    let (d, _) = loaded(client, &direct, &json, plan, None).await?;
-    let [bench_direct] = per_request(cpu.stop()?, d.samples.len());
-    let cpu = CpuMeter::start(&[me, reference.pid])?;
-    let (f, rss) = loaded(client, &via_reference, &json, plan, Some(&reference)).await?;
-    let [bench_reference, cpu_reference] = per_request(cpu.stop()?, f.samples.len());
-    r.reference_rss.load_max = rss;
-    let upstream_before = upstream.requests();
-    let cpu = CpuMeter::start(&[me, gateway.pid])?;
-    let (g, rss) = loaded(client, &via_gateway, &json, plan, Some(&gateway)).await?;
-    let [bench_gateway, cpu_gateway] = per_request(cpu.stop()?, g.samples.len());
-    r.cpu_c64 = [cpu_reference, cpu_gateway];
-    r.bench_cpu_c64 = [bench_direct, bench_reference, bench_gateway];
-    r.gateway_rss.load_max = rss;
-    let forwarded = upstream.requests() - upstream_before;
-    if forwarded != g.samples.len() as u64 {
+    let d = loaded(client, &direct, &json, plan, None, upstream).await?;
+    let f = loaded(
+        client,
+        &via_reference,
+        &json,
+        plan,
+        Some(&reference),
+        upstream,
+    )
+    .await?;
+    let g = loaded(client, &via_gateway, &json, plan, Some(&gateway), upstream).await?;
+    if g.forwarded != g.run.samples.len() as u64 {
         bail!(
-            "the gateway answered {} requests but the upstream saw {forwarded}",
-            g.samples.len()
+            "the gateway answered {} requests but the upstream saw {}",
+            g.run.samples.len(),
+            g.forwarded
         );
     }
-    r.c64 = Compared::of(&d.samples, &f.samples, &g.samples, |x| x.latency_us);
-    r.rps_direct = d.requests_per_second();
-    r.rps_reference = f.requests_per_second();
-    r.rps_gateway = g.requests_per_second();
+    r.c64 = Compared::of(&d.run.samples, &f.run.samples, &g.run.samples, |x| {
+        x.latency_us
+    });
+    [r.rps_direct, r.rps_reference, r.rps_gateway] =
+        [&d, &f, &g].map(|x| x.run.requests_per_second());
+    r.cpu_c64 = [f.server_cpu, g.server_cpu];
+    r.bench_cpu_c64 = [&d, &f, &g].map(|x| x.bench_cpu);
+    r.conns_c64 = [&d, &f, &g].map(|x| x.connections);
+    (r.reference_rss.load_max, r.gateway_rss.load_max) = (f.rss_max, g.rss_max);
 
     step("held streams");
     let slow = load::chat_body(process::SLOW_MODEL, true);
@@ -273,35 +282,48 @@ async fn measure(
     Ok(r)
 }
 
-/// One measured c=64 run; with a server, the maximum RSS it reached meanwhile.
+/// One measured c=64 run and what it cost.
+struct Loaded {
+    run: load::Run,
+    /// Maximum RSS of the server in front of the upstream (0 for the direct run).
+    rss_max: u64,
+    /// CPU µs per request of that server, and of this bench process (client + upstream).
+    server_cpu: u64,
+    bench_cpu: u64,
+    /// Requests the upstream saw, and connections it accepted, during the run.
+    forwarded: u64,
+    connections: u64,
+}
+
 async fn loaded(
     client: &reqwest::Client,
     target: &Target,
     body: &bytes::Bytes,
     plan: &Plan,
     server: Option<&Server>,
-) -> anyhow::Result<(load::Run, u64)> {
-    let sampler = server.map(|s| {
-        load::RssSampler::start(
-            s.pid,
-            Duration::from_millis(20),
-            plan.c64_time + Duration::from_secs(60),
-        )
-    });
-    let run = load::concurrent(
-        client,
-        target,
-        body,
-        plan.concurrency,
-        plan.c64_requests,
-        plan.c64_time,
-    )
-    .await?;
-    let rss = match sampler {
+    upstream: &Upstream,
+) -> anyhow::Result<Loaded> {
+    let limit = plan.c64_time + Duration::from_secs(60);
+    let every = Duration::from_millis(20);
+    let sampler = server.map(|s| load::RssSampler::start(s.pid, every, limit));
+    let me = std::process::id();
+    let cpu = CpuMeter::start(&[me, server.map_or(me, |s| s.pid)])?;
+    let (requests, connections) = (upstream.requests(), upstream.connections());
+    let (c, n, time) = (plan.concurrency, plan.c64_requests, plan.c64_time);
+    let run = load::concurrent(client, target, body, c, n, time).await?;
+    let [bench_cpu, server_cpu] = per_request(cpu.stop()?, run.samples.len());
+    let rss_max = match sampler {
         Some(s) => s.finish().await?,
         None => 0,
     };
-    Ok((run, rss))
+    Ok(Loaded {
+        run,
+        rss_max,
+        server_cpu: if server.is_some() { server_cpu } else { 0 },
+        bench_cpu,
+        forwarded: upstream.requests() - requests,
+        connections: upstream.connections() - connections,
+    })
 }
 
 struct Held {

@@ -256,7 +256,53 @@ async fn sigterm_under_streaming_load_settles_and_records_every_completed_stream
     sigterm_under_load(backend, slow, spend::chat_stream_body("m")).await;
 }
 
+
+/// A stream still running when the shutdown grace period (5 s in tests) runs out is cut off,
+/// but the upstream has already billed for what was relayed: its spend must still reach the
+/// ledger and the budget, and its lease must not be left behind.
+async fn a_stream_cut_off_by_the_shutdown_grace_period_is_still_recorded(backend: Backend) {
+    let slow = Behavior::Slow {
+        interval: Duration::from_millis(500),
+        chunks: 40,
+    };
+    let upstream = FakeUpstream::start("up", slow).await;
+    let db = TestDb::new(backend).await;
+    let yaml = spend::config(&upstream.base_url, &spend::team_budget("1", true));
+    let (gw, key) = spend::setup(&db, &yaml).await;
+    let server = gw.serve().await;
+    let id = fresh_id("cut-off");
+    let resp = common::http()
+        .post(server.url("/v1/chat/completions"))
+        .bearer_auth(&key)
+        .header("x-request-id", &id)
+        .json(&spend::chat_stream_body("m"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.bytes_stream();
+    // The first content chunk has arrived: the upstream is billing.
+    let first = futures_util::StreamExt::next(&mut body).await;
+    assert!(matches!(first, Some(Ok(_))), "{first:?}");
+
+    let logs = server.terminate_and_logs().await;
+    drop(body);
+    eprintln!("{logs}");
+    let rows = (
+        spend::rows_for(&db, "request_logs", &id).await,
+        spend::rows_for(&db, "usage_ledger", &id).await,
+        spend::budget_leased(&db).await,
+    );
+    assert_eq!(
+        rows,
+        (1, 1, 0),
+        "(log rows, ledger rows, µ$ still leased) of a stream cut off at shutdown"
+    );
+    assert_eq!(spend::budget_spent(&db).await, spend::ledger_cost(&db).await);
+}
+
 both_backends!(
     sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_completed_request,
     sigterm_under_streaming_load_settles_and_records_every_completed_stream,
+    a_stream_cut_off_by_the_shutdown_grace_period_is_still_recorded,
 );

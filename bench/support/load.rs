@@ -148,20 +148,39 @@ pub async fn call(
     })
 }
 
+/// Samples of one target in a serial phase.
+pub struct Series {
+    pub samples: Vec<Sample>,
+    /// Upstream connections opened while this target's calls ran (keep-alive works: ~0).
+    pub upstream_connections: u64,
+}
+
 /// `n` rounds of one call to each target, rotating which goes first, so all see the same
-/// machine state. Returns the samples per target, in the order given.
+/// machine state. `connections` reads the upstream's accepted-connection counter. Returns
+/// the series per target, in the order given.
 pub async fn serial(
     client: &reqwest::Client,
     targets: &[&Target],
     kind: Call,
     body: &Bytes,
     n: usize,
-) -> anyhow::Result<Vec<Vec<Sample>>> {
-    let mut out = vec![Vec::with_capacity(n); targets.len()];
+    connections: &dyn Fn() -> u64,
+) -> anyhow::Result<Vec<Series>> {
+    let mut out: Vec<Series> = targets
+        .iter()
+        .map(|_| Series {
+            samples: Vec::with_capacity(n),
+            upstream_connections: 0,
+        })
+        .collect();
     for i in 0..n {
         for k in 0..targets.len() {
             let j = (i + k) % targets.len();
-            out[j].push(call(client, targets[j], kind, body).await?);
+            let before = connections();
+            out[j]
+                .samples
+                .push(call(client, targets[j], kind, body).await?);
+            out[j].upstream_connections += connections() - before;
         }
     }
     Ok(out)

@@ -107,10 +107,15 @@ pub const MODEL: &str = "bench";
 pub const SLOW_MODEL: &str = "bench-slow";
 
 /// Writes the gateway config: one `openai_compat` provider pointing at the fake upstream, the
-/// fast model `bench` and the held-open model `bench-slow`, one team with a hard monthly budget
-/// and one service account.
-pub fn write_config(dir: &Path, db: &Database, upstream_base_url: &str) -> anyhow::Result<PathBuf> {
-    let yaml = format!(
+/// fast model `bench` and the held-open model `bench-slow`, one team (with a hard monthly
+/// budget when `budget`) and one service account.
+pub fn write_config(
+    dir: &Path,
+    db: &Database,
+    upstream_base_url: &str,
+    budget: bool,
+) -> anyhow::Result<PathBuf> {
+    let mut yaml = format!(
         r#"server:
   bind: 127.0.0.1:0
   shutdown_grace_seconds: 10
@@ -141,17 +146,22 @@ models:
     pricing: {{ input: "0.15", output: "0.60" }}
     routes:
       - {{ provider: upstream, model: {slow} }}
-budgets:
-  # Large enough never to run out: it puts the budget gate's hot path in every request.
+"#,
+        db_url = db.url,
+        slow = super::upstream::SLOW_MODEL,
+    );
+    if budget {
+        // Large enough never to run out: it puts the budget gate's hot path in every request.
+        yaml.push_str(
+            r#"budgets:
   - id: bench-team
     team: bench
     cadence: monthly
     amount_usd: "1000000000"
     hard_limit: true
 "#,
-        db_url = db.url,
-        slow = super::upstream::SLOW_MODEL,
-    );
+        );
+    }
     let path = dir.join("gateway.yaml");
     std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)

@@ -100,6 +100,10 @@ pub struct BackendResult {
     /// CPU µs per request of this bench process (client + upstream) in the c=64 runs:
     /// [direct, reference, gateway].
     pub bench_cpu_c64: [u64; 3],
+    /// Upstream connections opened per target (direct, reference, gateway) in each phase.
+    pub conns_c1: [u64; 3],
+    pub conns_stream: [u64; 3],
+    pub conns_c64: [u64; 3],
     pub streams_held: usize,
     pub streams_open_time: Duration,
     /// Upstream streams still open after the clients dropped theirs (0: all cancelled).
@@ -254,6 +258,16 @@ impl BackendResult {
             us(r),
             us(g)
         );
+        for (name, [d, r, g]) in [
+            ("c=1", self.conns_c1),
+            ("stream, c=1", self.conns_stream),
+            ("c=64", self.conns_c64),
+        ] {
+            let _ = writeln!(
+                out,
+                "| upstream connections opened, {name} | {d} | {r} | {g} | | |"
+            );
+        }
         let (g, r) = (&self.gateway_rss, &self.reference_rss);
         let memory = [
             ("RSS after start", g.start, r.start),

@@ -64,6 +64,8 @@ pub struct Counters {
     pub requests: AtomicU64,
     /// Slow streams currently open: goes back down when the caller drops the connection.
     pub open_slow_streams: AtomicUsize,
+    /// TCP connections accepted: with keep-alive, callers should open few.
+    pub connections: AtomicU64,
 }
 
 /// A running fake upstream; stops when dropped.
@@ -92,7 +94,9 @@ impl Upstream {
             .local_addr()
             .context("fake upstream has no address")?;
         // Real upstreams (and their load balancers) answer with Nagle off; so does this one.
-        let listener = listener.tap_io(|tcp| {
+        let accepted = counters.clone();
+        let listener = listener.tap_io(move |tcp| {
+            accepted.connections.fetch_add(1, Ordering::Relaxed);
             let _ = tcp.set_nodelay(true);
         });
         let task = tokio::spawn(async move {
@@ -117,6 +121,10 @@ impl Upstream {
 
     pub fn requests(&self) -> u64 {
         self.counters.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.counters.connections.load(Ordering::Relaxed)
     }
 
     pub fn open_slow_streams(&self) -> usize {

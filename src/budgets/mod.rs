@@ -9,5 +9,6 @@
 mod cost_props;
 pub mod gate;
 pub mod lease;
+pub mod manage;
 pub mod money;
 pub mod window;

@@ -4,9 +4,14 @@
 pub mod bootstrap;
 pub mod email;
 pub mod error;
+pub mod invites;
+pub mod members;
+pub mod onboarding;
 pub mod password;
 pub mod permissions;
 pub mod sessions;
+pub mod teams;
+pub mod users;
 
 pub use email::Email;
 pub use error::IdentityError;

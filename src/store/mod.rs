@@ -5,6 +5,7 @@
 //! capability methods defined in `store/<capability>.rs`, which dispatch to
 //! `store/{sqlite,postgres}/<capability>.rs`. No business rules live here, only SQL.
 
+pub mod budget_admin;
 pub mod budgets;
 pub mod catalog;
 pub mod credentials;
@@ -14,6 +15,7 @@ pub mod identity;
 mod lock;
 pub mod logs;
 pub mod migrate;
+pub mod observe;
 mod postgres;
 pub mod rows;
 pub mod seed;

@@ -3,6 +3,9 @@
 //! errors are `{"error":{"code","message"}}`. Every handler carries a `#[utoipa::path]`, and
 //! the OpenAPI document generated from them is served at `/api/v1/admin/openapi.json`.
 
+pub mod management;
+mod observability;
+
 use std::sync::Arc;
 
 use axum::routing::{any, get};
@@ -47,6 +50,8 @@ pub struct ErrorDetail {
 pub fn routes() -> Router<AppState> {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(me))
+        .merge(observability::router())
+        .merge(management::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

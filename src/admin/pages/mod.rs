@@ -1,8 +1,18 @@
 //! Server-rendered `/admin` pages (askama). Handlers are thin: extract, call one domain
 //! function, render. [`Nav`] feeds the shared layout.
 
+pub mod audit;
+pub mod budgets;
+pub mod chart;
+pub mod credentials;
 pub mod dashboard;
+pub mod log_entry;
 pub mod login;
+pub mod logs;
+pub mod models;
+pub mod service_accounts;
+pub mod spend;
+pub mod view;
 
 use axum::Router;
 use axum::routing::get;
@@ -34,4 +44,11 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(dashboard::page))
         .route("/admin/", get(dashboard::page))
         .merge(login::routes())
+        .merge(logs::routes())
+        .merge(spend::routes())
+        .merge(audit::routes())
+        .merge(models::routes())
+        .merge(service_accounts::routes())
+        .merge(credentials::routes())
+        .merge(budgets::routes())
 }

@@ -1,12 +1,14 @@
 //! The PostgreSQL engine (sqlx pool): connecting and pool settings. SQL for each capability sits
 //! in the sibling files; nothing here knows about SQLite.
 
+pub mod budget_admin;
 pub mod budgets;
 pub mod catalog;
 pub mod credentials;
 pub mod directory;
 pub mod identity;
 pub mod logs;
+pub mod observe;
 pub mod seed;
 pub mod service_accounts;
 pub mod sessions;
