@@ -1,14 +1,14 @@
 //! Control-plane sign-in over HTTP against `gateway serve`: the session cookie and its flags,
-//! one generic refusal, throttling per account and per client address (without revealing
-//! whether an account exists), the audit trail, logout, and idle / absolute session expiry.
+//! one generic refusal whatever the reason, the audit trail, logout, and idle / absolute
+//! session expiry. Throttling lives in `admin_throttle.rs`.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 
 use common::admin::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Browser, LOGIN_FAILED, Page, admin_config, audit_rows,
-    insert_user, now_plus, serve_admin, shifted,
+    ADMIN_EMAIL, ADMIN_PASSWORD, Browser, LOGIN_FAILED, admin_config, assert_refused,
+    assert_throttled, audit_rows, insert_user, now_plus, serve_admin, shifted,
 };
 use common::{Backend, Server, TestDb};
 use reqwest::Method;
@@ -27,32 +27,6 @@ fn hex_of(db: &TestDb, column: &str) -> String {
         Backend::Sqlite => format!("lower(hex({column}))"),
         Backend::Postgres => format!("encode({column}, 'hex')"),
     }
-}
-
-/// The throttling message, with whatever number of minutes.
-fn is_throttled(page: &Page) -> bool {
-    page.alert().is_some_and(|a| {
-        a.starts_with("Too many sign-in attempts. Try again in ") && a.ends_with(" minute(s).")
-    })
-}
-
-/// A refused sign-in: 401, the sign-in page again, no session cookie.
-#[track_caller]
-fn assert_refused(page: &Page, alert: &str) {
-    assert_eq!(page.status, 401, "{}", page.text);
-    assert_eq!(page.alert().as_deref(), Some(alert), "{}", page.text);
-    assert!(
-        page.set_cookie("gw_session").is_none(),
-        "a refused sign-in set a session: {:?}",
-        page.set_cookies()
-    );
-}
-
-#[track_caller]
-fn assert_throttled(page: &Page) {
-    assert_eq!(page.status, 401, "{}", page.text);
-    assert!(is_throttled(page), "not throttled: {:?}", page.alert());
-    assert!(page.set_cookie("gw_session").is_none());
 }
 
 async fn signing_in_sets_an_http_only_same_site_session_cookie_and_opens_the_dashboard(
@@ -294,172 +268,6 @@ async fn every_sign_in_outcome_is_audited_with_its_reason_and_client_address(bac
     assert_eq!(throttled[0].2, "127.0.0.1");
 }
 
-async fn five_failures_lock_the_account_from_every_address_even_for_the_right_password(
-    backend: Backend,
-) {
-    let (db, server) = setup(backend).await;
-    insert_user(
-        &db,
-        "ops@example.com",
-        Some(OTHER_PASSWORD),
-        "active",
-        false,
-        false,
-    )
-    .await;
-    // One failure from each of five addresses: no address reaches the limit, the account does
-    // (however its e-mail is spelled).
-    let spellings = [
-        ADMIN_EMAIL,
-        "ADMIN@EXAMPLE.COM",
-        " admin@example.com ",
-        "Admin@Example.com",
-        ADMIN_EMAIL,
-    ];
-    for (i, email) in spellings.into_iter().enumerate() {
-        let mut b = Browser::from_addr(&server, &format!("127.0.0.{}", i + 2));
-        assert_refused(
-            &b.sign_in(email, "Wrong-Horse-Battery-42").await,
-            LOGIN_FAILED,
-        );
-    }
-    let mut fresh = Browser::from_addr(&server, "127.0.0.7");
-    assert_throttled(&fresh.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await);
-    assert_eq!(fresh.cookie("gw_session"), None);
-    // Only that account: another one signs in from the same address.
-    fresh
-        .sign_in("ops@example.com", OTHER_PASSWORD)
-        .await
-        .assert_redirect("/admin");
-    // The lock is temporary: once the failures leave the 15-minute window, sign-in works.
-    db.exec(&format!(
-        "UPDATE login_failures SET at = {}",
-        shifted(&db, "at", 16 * 60)
-    ))
-    .await;
-    Browser::from_addr(&server, "127.0.0.8")
-        .sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-        .await
-        .assert_redirect("/admin");
-}
-
-async fn four_failures_do_not_lock_the_account_and_a_success_resets_its_count(backend: Backend) {
-    let (_db, server) = setup(backend).await;
-    for round in 0..2 {
-        for i in 2..=5 {
-            let mut b = Browser::from_addr(&server, &format!("127.0.{round}.{i}"));
-            assert_refused(
-                &b.sign_in(ADMIN_EMAIL, "Wrong-Horse-Battery-42").await,
-                LOGIN_FAILED,
-            );
-        }
-        Browser::from_addr(&server, &format!("127.0.{round}.9"))
-            .sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-            .await
-            .assert_redirect("/admin");
-    }
-}
-
-async fn five_failures_from_one_address_lock_that_address_for_every_account(backend: Backend) {
-    let (_db, server) = setup(backend).await;
-    let mut attacker = Browser::from_addr(&server, "127.0.0.2");
-    for i in 0..5 {
-        let page = attacker
-            .sign_in(&format!("guess{i}@example.com"), OTHER_PASSWORD)
-            .await;
-        assert_refused(&page, LOGIN_FAILED);
-    }
-    assert_throttled(&attacker.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD).await);
-    // Another address is not affected, and the admin account itself is not locked.
-    Browser::from_addr(&server, "127.0.0.3")
-        .sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)
-        .await
-        .assert_redirect("/admin");
-}
-
-async fn throttling_answers_identically_for_existing_and_unknown_accounts(backend: Backend) {
-    let (_db, server) = setup(backend).await;
-    // Each account is tried six times, each try from its own address (so only the account
-    // counter can trip). The existing account's sixth try even uses the right password.
-    let mut transcripts: Vec<Vec<(u16, Option<String>)>> = Vec::new();
-    for (n, (email, right)) in [
-        (ADMIN_EMAIL, ADMIN_PASSWORD),
-        ("ghost@example.com", ADMIN_PASSWORD),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut transcript = Vec::new();
-        for i in 0..6 {
-            let mut b = Browser::from_addr(&server, &format!("127.0.{}.{}", n + 1, i + 2));
-            let password = if i == 5 {
-                right
-            } else {
-                "Wrong-Horse-Battery-42"
-            };
-            let page = b.sign_in(email, password).await;
-            assert!(page.set_cookie("gw_session").is_none(), "{email} try {i}");
-            transcript.push((page.status, page.alert()));
-        }
-        transcripts.push(transcript);
-    }
-    assert_eq!(transcripts[0], transcripts[1]);
-    assert_eq!(transcripts[0][4], (401, Some(LOGIN_FAILED.to_string())));
-    let (status, alert) = &transcripts[0][5];
-    assert_eq!(*status, 401);
-    assert!(
-        alert
-            .as_deref()
-            .is_some_and(|a| a.starts_with("Too many sign-in attempts")),
-        "{alert:?}"
-    );
-}
-
-async fn concurrent_guesses_cannot_outrun_the_account_lock(backend: Backend) {
-    let (db, server) = setup(backend).await;
-    // Twenty guesses sent at once, each from its own address so only the account counter
-    // applies. Checking the lock and recording a failure must not race: at most five guesses
-    // may be judged, the rest must be throttled.
-    let mut ready = Vec::new();
-    for i in 0..20 {
-        let mut b = Browser::from_addr(&server, &format!("127.0.3.{}", i + 2));
-        let csrf = b.login_csrf().await;
-        ready.push((b, csrf));
-    }
-    let guesses = ready.into_iter().map(|(mut b, csrf)| async move {
-        b.post_form(
-            "/admin/login",
-            &[
-                ("csrf", csrf.as_str()),
-                ("email", ADMIN_EMAIL),
-                ("password", "Wrong-Horse-Battery-42"),
-            ],
-        )
-        .await
-    });
-    let pages = futures_util::future::join_all(guesses).await;
-    let judged = pages
-        .iter()
-        .filter(|p| p.alert().as_deref() == Some(LOGIN_FAILED))
-        .count();
-    let throttled = pages.iter().filter(|p| is_throttled(p)).count();
-    assert_eq!(
-        judged + throttled,
-        20,
-        "every guess was refused one way or the other"
-    );
-    let failures = db
-        .scalar(&format!(
-            "SELECT CAST(COUNT(*) AS TEXT) FROM login_failures WHERE key = 'email:{ADMIN_EMAIL}'"
-        ))
-        .await;
-    assert!(
-        judged <= 5,
-        "{judged} of 20 concurrent guesses had their password checked ({failures} failures \
-         recorded for the account); the lock allows 5"
-    );
-}
-
 async fn logging_out_ends_the_session_so_the_old_cookie_no_longer_works(backend: Backend) {
     let (db, server) = setup(backend).await;
     let mut b = Browser::signed_in(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -569,11 +377,6 @@ both_backends!(
     sign_in_follows_only_a_same_site_admin_next_path,
     unknown_email_wrong_password_and_inactive_users_get_one_identical_refusal,
     every_sign_in_outcome_is_audited_with_its_reason_and_client_address,
-    five_failures_lock_the_account_from_every_address_even_for_the_right_password,
-    four_failures_do_not_lock_the_account_and_a_success_resets_its_count,
-    five_failures_from_one_address_lock_that_address_for_every_account,
-    throttling_answers_identically_for_existing_and_unknown_accounts,
-    concurrent_guesses_cannot_outrun_the_account_lock,
     logging_out_ends_the_session_so_the_old_cookie_no_longer_works,
     a_session_idle_for_more_than_two_hours_is_over,
     a_session_in_use_stays_open_because_each_request_renews_its_idle_time,

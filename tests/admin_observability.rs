@@ -216,7 +216,8 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 fn unescape(s: &str) -> String {
-    s.replace("&amp;", "&")
+    s.replace("&#38;", "&")
+        .replace("&amp;", "&")
         .replace("&#x2f;", "/")
         .replace("&#47;", "/")
 }

@@ -99,17 +99,20 @@ async fn dummy_hash() -> String {
     DUMMY.get_or_init(|| h).clone()
 }
 
-/// How long `key` is locked out, if it is.
+/// How long `key` is locked out, if it is, judging by the failures recorded before attempt
+/// `attempt_id` (attempts are recorded before the password is checked, so concurrent guesses
+/// cannot all slip in under the limit).
 async fn lockout(
     store: &Store,
     key: &str,
+    attempt_id: i64,
     at: DateTime<Utc>,
 ) -> Result<Option<i64>, IdentityError> {
     let (count, last) = store
         .conn()
         .await?
         .ex()
-        .login_failures(key, at - THROTTLE_WINDOW)
+        .login_failures(key, at - THROTTLE_WINDOW, attempt_id)
         .await?;
     if count < THROTTLE_FREE_ATTEMPTS {
         return Ok(None);
@@ -120,6 +123,26 @@ async fn lockout(
     let delay = (Duration::seconds(30) * 2i32.saturating_pow(excess)).min(THROTTLE_MAX_DELAY);
     let until = last.unwrap_or(at) + delay;
     Ok((until > at).then(|| (until - at).num_minutes().max(1)))
+}
+
+/// Records one attempt under every key (as a failure until it succeeds); returns the ids.
+async fn record_attempt(store: &Store, keys: &[String], at: DateTime<Utc>) -> Result<Vec<i64>, IdentityError> {
+    let mut tx = store.begin().await?;
+    let mut ids = Vec::with_capacity(keys.len());
+    for key in keys {
+        ids.push(tx.ex().record_login_failure(key, at).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+async fn forget_attempt(store: &Store, ids: &[i64]) -> Result<(), IdentityError> {
+    let mut tx = store.begin().await?;
+    for id in ids {
+        tx.ex().delete_login_failure(*id).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn audit(
@@ -162,8 +185,11 @@ pub async fn login(
         format!("email:{normalized}"),
         format!("addr:{}", client.addr.as_deref().unwrap_or("unknown")),
     ];
-    for key in &keys {
-        if let Some(minutes) = lockout(store, key, at).await? {
+    let attempt = record_attempt(store, &keys, at).await?;
+    for (key, id) in keys.iter().zip(&attempt) {
+        if let Some(minutes) = lockout(store, key, *id, at).await? {
+            // A refused attempt is not a guess: it must not extend the lock.
+            forget_attempt(store, &attempt).await?;
             audit(
                 store,
                 "anonymous",
@@ -191,14 +217,7 @@ pub async fn login(
     let user = match user {
         Some(u) if verified && u.status == "active" => u,
         other => {
-            let mut tx = store.begin().await.map_err(IdentityError::from)?;
-            for key in &keys {
-                tx.ex()
-                    .record_login_failure(key, at)
-                    .await
-                    .map_err(IdentityError::from)?;
-            }
-            tx.commit().await.map_err(IdentityError::from)?;
+            // The attempt recorded above stays as the failure.
             let reason = match other {
                 None => "unknown_account",
                 Some(u) if u.status != "active" => "inactive_account",
@@ -240,6 +259,9 @@ pub async fn login(
     ex.clear_login_failures(&keys[0])
         .await
         .map_err(IdentityError::from)?;
+    for id in &attempt {
+        ex.delete_login_failure(*id).await.map_err(IdentityError::from)?;
+    }
     ex.mark_login(&user.id, at)
         .await
         .map_err(IdentityError::from)?;
@@ -257,6 +279,59 @@ pub async fn login(
     .await
     .map_err(IdentityError::from)?;
     tx.commit().await.map_err(IdentityError::from)?;
+    Ok(created)
+}
+
+/// Opens a session for an active user who has just proved who they are without a password
+/// sign-in — accepting their invite link (`identity::onboarding::accept_invite`). Audited as
+/// `login.succeeded` with `"via": "invite"`. Not for anything a client can trigger without
+/// such a proof.
+pub async fn start_session(
+    store: &Store,
+    user_id: &str,
+    client: &Client,
+) -> Result<Created, IdentityError> {
+    let at = now();
+    let mut tx = store.begin().await?;
+    let mut ex = tx.ex();
+    let user = ex
+        .get_user_row(user_id)
+        .await?
+        .filter(|u| u.status == "active")
+        .ok_or_else(|| IdentityError::NotFound("active user".into()))?;
+    let created = Created {
+        token: random_token(),
+        csrf_token: random_token(),
+        must_change_password: user.must_change_password,
+        user_id: user.id.clone(),
+    };
+    ex.insert_session(
+        &NewSession {
+            id: new_id(),
+            token_hash: token_hash(&created.token),
+            user_id: user.id.clone(),
+            csrf_token: created.csrf_token.clone(),
+            expires_at: at + ABSOLUTE_LIFETIME,
+            client_addr: client.addr.clone(),
+            user_agent: client.user_agent.clone(),
+        },
+        at,
+    )
+    .await?;
+    ex.mark_login(&user.id, at).await?;
+    ex.insert_audit(
+        &AuditEntry {
+            actor: user.id.clone(),
+            action: "login.succeeded".into(),
+            target_kind: Some("user".into()),
+            target_id: Some(user.id.clone()),
+            details: json!({"email": user.email, "via": "invite"}),
+            client_addr: client.addr.clone(),
+        },
+        at,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(created)
 }
 

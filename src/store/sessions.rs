@@ -47,17 +47,25 @@ impl Exec<'_> {
         dispatch!(self, user_roles(user_id))
     }
 
-    pub async fn record_login_failure(&mut self, key: &str, now: DateTime<Utc>) -> Result<()> {
+    /// Records a sign-in attempt as a failure until proven otherwise; returns its id.
+    pub async fn record_login_failure(&mut self, key: &str, now: DateTime<Utc>) -> Result<i64> {
         dispatch!(self, record_login_failure(key, now))
     }
 
-    /// Failures for `key` since `since`: how many, and the latest.
+    /// Failures for `key` since `since` recorded before attempt `before_id`: how many, and
+    /// the latest.
     pub async fn login_failures(
         &mut self,
         key: &str,
         since: DateTime<Utc>,
+        before_id: i64,
     ) -> Result<(i64, Option<DateTime<Utc>>)> {
-        dispatch!(self, login_failures(key, since))
+        dispatch!(self, login_failures(key, since, before_id))
+    }
+
+    /// Forgets one recorded attempt (it succeeded).
+    pub async fn delete_login_failure(&mut self, id: i64) -> Result<()> {
+        dispatch!(self, delete_login_failure(id))
     }
 
     pub async fn clear_login_failures(&mut self, key: &str) -> Result<()> {

@@ -373,3 +373,29 @@ pub async fn audit_rows(db: &TestDb, action: &str) -> Vec<(String, Value, String
     })
     .collect()
 }
+
+/// The throttling message, with whatever number of minutes.
+pub fn is_throttled(page: &Page) -> bool {
+    page.alert().is_some_and(|a| {
+        a.starts_with("Too many sign-in attempts. Try again in ") && a.ends_with(" minute(s).")
+    })
+}
+
+/// A refused sign-in: 401, the sign-in page again, no session cookie.
+#[track_caller]
+pub fn assert_refused(page: &Page, alert: &str) {
+    assert_eq!(page.status, 401, "{}", page.text);
+    assert_eq!(page.alert().as_deref(), Some(alert), "{}", page.text);
+    assert!(
+        page.set_cookie("gw_session").is_none(),
+        "a refused sign-in set a session: {:?}",
+        page.set_cookies()
+    );
+}
+
+#[track_caller]
+pub fn assert_throttled(page: &Page) {
+    assert_eq!(page.status, 401, "{}", page.text);
+    assert!(is_throttled(page), "not throttled: {:?}", page.alert());
+    assert!(page.set_cookie("gw_session").is_none());
+}

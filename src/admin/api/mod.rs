@@ -57,7 +57,7 @@ pub fn routes() -> Router<AppState> {
     router
         .route(
             "/api/v1/admin/openapi.json",
-            get(move || {
+            get(move |_: ApiAdmin| {
                 let doc = doc.clone();
                 async move { Json(doc.as_ref().clone()) }
             }),
@@ -116,6 +116,7 @@ async fn me(ApiAdmin(session): ApiAdmin) -> Json<Me> {
     })
 }
 
-async fn unknown(uri: axum::http::Uri) -> ApiError {
+/// Unknown paths still authenticate first, so nobody can probe which endpoints exist.
+async fn unknown(_: ApiAdmin, uri: axum::http::Uri) -> ApiError {
     ApiError(AdminError::NotFound(format!("endpoint {}", uri.path())))
 }

@@ -106,10 +106,19 @@ pub async fn record_login_failure(
     c: &mut PgConnection,
     key: &str,
     now: DateTime<Utc>,
-) -> Result<()> {
-    sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
-        .bind(key)
-        .bind(now)
+) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("INSERT INTO login_failures (key, at) VALUES ($1, $2) RETURNING id")
+            .bind(key)
+            .bind(now)
+            .fetch_one(c)
+            .await?,
+    )
+}
+
+pub async fn delete_login_failure(c: &mut PgConnection, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1")
+        .bind(id)
         .execute(c)
         .await?;
     Ok(())
@@ -119,12 +128,16 @@ pub async fn login_failures(
     c: &mut PgConnection,
     key: &str,
     since: DateTime<Utc>,
+    before_id: i64,
 ) -> Result<(i64, Option<DateTime<Utc>>)> {
-    let r = sqlx::query("SELECT COUNT(*), MAX(at) FROM login_failures WHERE key = $1 AND at >= $2")
-        .bind(key)
-        .bind(since)
-        .fetch_one(c)
-        .await?;
+    let r = sqlx::query(
+        "SELECT COUNT(*), MAX(at) FROM login_failures WHERE key = $1 AND at >= $2 AND id < $3",
+    )
+    .bind(key)
+    .bind(since)
+    .bind(before_id)
+    .fetch_one(c)
+    .await?;
     Ok((r.try_get(0)?, r.try_get(1)?))
 }
 

@@ -95,12 +95,19 @@ pub async fn user_roles(c: &Connection, user_id: &str) -> Result<Vec<(String, St
     collect(rows, |r| Ok((r.get(0)?, r.get(1)?))).await
 }
 
-pub async fn record_login_failure(c: &Connection, key: &str, now: DateTime<Utc>) -> Result<()> {
-    c.execute(
-        "INSERT INTO login_failures (key, at) VALUES (?1, ?2)",
-        params![key, ms(now)],
-    )
-    .await?;
+pub async fn record_login_failure(c: &Connection, key: &str, now: DateTime<Utc>) -> Result<i64> {
+    let rows = c
+        .query(
+            "INSERT INTO login_failures (key, at) VALUES (?1, ?2) RETURNING id",
+            params![key, ms(now)],
+        )
+        .await?;
+    Ok(first(rows, |r| Ok(r.get::<i64>(0)?)).await?.unwrap_or(0))
+}
+
+pub async fn delete_login_failure(c: &Connection, id: i64) -> Result<()> {
+    c.execute("DELETE FROM login_failures WHERE id = ?1", [id])
+        .await?;
     Ok(())
 }
 
@@ -108,11 +115,12 @@ pub async fn login_failures(
     c: &Connection,
     key: &str,
     since: DateTime<Utc>,
+    before_id: i64,
 ) -> Result<(i64, Option<DateTime<Utc>>)> {
     let rows = c
         .query(
-            "SELECT COUNT(*), MAX(at) FROM login_failures WHERE key = ?1 AND at >= ?2",
-            params![key, ms(since)],
+            "SELECT COUNT(*), MAX(at) FROM login_failures WHERE key = ?1 AND at >= ?2 AND id < ?3",
+            params![key, ms(since), before_id],
         )
         .await?;
     let found = first(rows, |r| Ok((r.get::<i64>(0)?, opt_from_ms(r.get(1)?)?))).await?;
