@@ -135,6 +135,7 @@ async fn a_database_migrated_by_a_newer_binary_is_refused(backend: Backend) {
 }
 
 both_backends!(
+    foreign_keys_are_enforced_on_both_engines,
     status_check_apply_report_the_schema_state,
     migrate_requires_exactly_one_mode,
     a_database_migrated_by_a_newer_binary_is_refused,
@@ -175,4 +176,27 @@ async fn four_processes_migrating_one_empty_sqlite_file_all_succeed_and_apply_on
         .filter(|o| o.stdout.contains("applied V1__initial"))
         .count();
     assert_eq!(applied, 1);
+}
+
+async fn foreign_keys_are_enforced_on_both_engines(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let url = gateway::config::dburl::DbUrl::parse(&db.url).expect("url");
+    let store = gateway::store::Store::open(&url).await.expect("open");
+    gateway::store::migrate::apply(&store).await.expect("migrate");
+    let row = gateway::store::rows::NewCredentialRow {
+        id: "c1".into(),
+        public_id: "p1".into(),
+        secret_hash: vec![0; 32],
+        last4: "abcd".into(),
+        name: "orphan".into(),
+        service_account_id: Some("no-such-account".into()),
+        user_id: None,
+        team_id: None,
+        model_grants: None,
+        expires_at: None,
+        created_by: None,
+    };
+    let mut conn = store.conn().await.expect("conn");
+    let result = conn.ex().insert_credential(&row, gateway::store::now()).await;
+    assert!(result.is_err(), "a credential for a missing service account was stored");
 }

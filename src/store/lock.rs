@@ -70,7 +70,7 @@ impl Tx {
         match store {
             Store::Sqlite(s) => {
                 let guard = s.write_lock().await;
-                let conn = s.connect()?;
+                let conn = s.connect().await?;
                 let begin = if name.is_some() {
                     "BEGIN EXCLUSIVE"
                 } else {

@@ -90,7 +90,7 @@ impl Store {
     /// Checks out a connection.
     pub async fn conn(&self) -> Result<Conn> {
         match self {
-            Store::Sqlite(s) => Ok(Conn::Sqlite(s.connect()?)),
+            Store::Sqlite(s) => Ok(Conn::Sqlite(s.connect().await?)),
             Store::Postgres(p) => Ok(Conn::Postgres(p.acquire().await?)),
         }
     }

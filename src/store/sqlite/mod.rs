@@ -53,21 +53,22 @@ impl SqliteStore {
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             path: path.to_path_buf(),
         };
-        let conn = store.connect()?;
+        let conn = store.connect().await?;
         // journal_mode answers with a row, so it must go through `query`.
         let mut rows = conn.query("PRAGMA journal_mode = WAL", ()).await?;
         while rows.next().await?.is_some() {}
         Ok(store)
     }
 
-    /// A new connection with foreign keys on and a busy timeout.
-    pub fn connect(&self) -> Result<libsql::Connection> {
+    /// A new connection with foreign keys enforced and a busy timeout.
+    pub async fn connect(&self) -> Result<libsql::Connection> {
         let conn = self.db.connect()?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.execute("PRAGMA foreign_keys = ON", ()).await?;
         Ok(conn)
     }
 
-    /// Finishes connection setup that needs a statement (called by `connect` users via `Store`).
+    /// The in-process writer queue (see `store::lock`).
     pub async fn write_lock(&self) -> tokio::sync::OwnedMutexGuard<()> {
         self.write_lock.clone().lock_owned().await
     }
