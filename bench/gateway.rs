@@ -208,10 +208,14 @@ async fn measure(
     load::serial(client, &targets, Call::Json, &json, plan.warmup, &conns).await?;
     let kind = Call::StreamFirstByte;
     load::serial(client, &targets, kind, &stream, plan.warmup, &conns).await?;
+    let proxies = [reference.pid, gateway.pid];
+    let (cpu, started) = (CpuMeter::start(&proxies)?, Instant::now());
     r.gateway_rss.idle = settled_rss(&gateway).await?;
     r.reference_rss.idle = settled_rss(&reference).await?;
+    let idle = cpu.stop()?;
+    r.idle_cpu =
+        idle.map(|used| (used.as_secs_f64() / started.elapsed().as_secs_f64() * 1000.0) as u64);
 
-    let proxies = [reference.pid, gateway.pid];
     step("latency, c=1");
     let cpu = CpuMeter::start(&proxies)?;
     let s = load::serial(client, &targets, Call::Json, &json, plan.c1_calls, &conns).await?;
@@ -390,10 +394,10 @@ fn step(what: &str) {
     eprintln!("bench:   {what}");
 }
 
-/// The largest of five RSS samples 100 ms apart: what the process holds once settled.
+/// The largest of ten RSS samples 100 ms apart: what the process holds once settled.
 async fn settled_rss(server: &Server) -> anyhow::Result<u64> {
     let mut max = 0;
-    for _ in 0..5 {
+    for _ in 0..10 {
         max = max.max(server.rss_bytes()?);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -9,7 +9,9 @@
 #    stopped when this script exits. No PostgreSQL means failure, never skipped tests.
 # 2. The `openai` Python package (official SDK) for tests/openai_sdk.rs, installed with pip when
 #    missing.
-# 3. cargo test --all-targets --no-fail-fast (with --locked when Cargo.lock is committed), so
+# 3. Debian's chromium (apt-get) and tests/e2e's node modules (npm ci, playwright-core) for
+#    tests/browser_e2e.rs, installed when missing; failure to install stops the run.
+# 4. cargo test --all-targets --no-fail-fast (with --locked when Cargo.lock is committed), so
 #    one failing test binary does not hide the results of the others.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,6 +41,32 @@ if ! python3 -c 'import openai' 2>/dev/null; then
   log "installing the openai Python package (official SDK, used by tests/openai_sdk.rs)"
   python3 -m pip install --quiet --disable-pip-version-check openai >&2 || {
     log "ERROR: could not install the openai Python package; tests/openai_sdk.rs needs it"
+    exit 1
+  }
+fi
+
+# Headless Chromium and playwright-core drive the admin UI in tests/browser_e2e.rs. The browser
+# comes from Debian (a test tool's own browser download does not work here); the node modules
+# from tests/e2e/package-lock.json.
+if [[ ! -x /usr/bin/chromium ]]; then
+  log "installing Debian's chromium (used by tests/browser_e2e.rs)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 || {
+    log "ERROR: could not install chromium (apt-get install -y chromium); tests/browser_e2e.rs needs it"
+    exit 1
+  }
+  [[ -x /usr/bin/chromium ]] || {
+    log "ERROR: chromium was installed but /usr/bin/chromium is missing"
+    exit 1
+  }
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "ERROR: node and npm are required for tests/browser_e2e.rs (tests/e2e/admin_flow.mjs)"
+  exit 1
+fi
+if [[ ! -f tests/e2e/node_modules/playwright-core/package.json ]]; then
+  log "installing tests/e2e node modules (npm ci; playwright-core, no browser download)"
+  (cd tests/e2e && npm ci --no-audit --no-fund >&2) || {
+    log "ERROR: npm ci in tests/e2e failed; tests/browser_e2e.rs needs playwright-core"
     exit 1
   }
 fi

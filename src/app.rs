@@ -76,6 +76,7 @@ impl App {
                 budgets,
                 recorder,
                 capture: Arc::new(capture),
+                streams: crate::proxy::streams::Streams::new(),
             },
             stop,
             recorder_task,
@@ -86,6 +87,8 @@ impl App {
     /// Stops background work; flushes request logs, ledger rows, budget spend (returning
     /// every unused lease) and last-use times.
     pub async fn shutdown(self) {
+        // Streams still open now outlived the grace period: cut them so they are recorded.
+        self.state.streams.abort_all(Duration::from_secs(5)).await;
         let _ = self.stop.send(true);
         let keys = self.state.keys.clone();
         let budgets = self.state.budgets.clone();
@@ -93,8 +96,8 @@ impl App {
         for t in self.tasks {
             let _ = t.await;
         }
-        // In-flight streams settle through spawned tasks; give them a moment to land.
-        tokio::task::yield_now().await;
+        // Streams that ended during shutdown settle in tasks of their own; let them land.
+        budgets.drain(Duration::from_secs(5)).await;
         budgets.flush(true).await;
         match tokio::time::timeout(WRITER_DRAIN, self.recorder_task).await {
             Ok(Ok(())) => {}

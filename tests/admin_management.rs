@@ -13,9 +13,13 @@ mod common;
 
 #[path = "admin_management/budgets.rs"]
 mod budgets;
+#[path = "admin_management/invites.rs"]
+mod invites;
 #[path = "admin_management/keys.rs"]
 mod keys;
 #[path = "admin_management/pages.rs"]
 mod pages;
+#[path = "admin_management/people.rs"]
+mod people;
 #[path = "admin_management/world.rs"]
 mod world;

@@ -182,7 +182,9 @@ async fn foreign_keys_are_enforced_on_both_engines(backend: Backend) {
     let db = TestDb::new(backend).await;
     let url = gateway::config::dburl::DbUrl::parse(&db.url).expect("url");
     let store = gateway::store::Store::open(&url).await.expect("open");
-    gateway::store::migrate::apply(&store).await.expect("migrate");
+    gateway::store::migrate::apply(&store)
+        .await
+        .expect("migrate");
     let row = gateway::store::rows::NewCredentialRow {
         id: "c1".into(),
         public_id: "p1".into(),
@@ -197,6 +199,12 @@ async fn foreign_keys_are_enforced_on_both_engines(backend: Backend) {
         created_by: None,
     };
     let mut conn = store.conn().await.expect("conn");
-    let result = conn.ex().insert_credential(&row, gateway::store::now()).await;
-    assert!(result.is_err(), "a credential for a missing service account was stored");
+    let result = conn
+        .ex()
+        .insert_credential(&row, gateway::store::now())
+        .await;
+    assert!(
+        result.is_err(),
+        "a credential for a missing service account was stored"
+    );
 }

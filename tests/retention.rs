@@ -122,7 +122,7 @@ async fn captured(db: &TestDb, key: &str, yaml: &str) -> Option<String> {
     assert_eq!(server.terminate().await, 0);
     let v = db
         .scalar(&format!(
-            "SELECT payload FROM request_logs WHERE request_id = '{id}'"
+            "SELECT payload FROM request_logs WHERE (request_id = '{id}' OR client_request_id = '{id}')"
         ))
         .await;
     (v != "NULL").then_some(v)

@@ -1,7 +1,8 @@
 //! Spend survives process death. kill -9 of one PostgreSQL replica mid-load: the budget never
 //! under-counts a completed request and over-counts by at most what the dead replica had leased.
 //! SIGTERM under load: every request the client saw succeed has its ledger and log rows, and
-//! the budget's settled spend equals the ledger with no lease left behind.
+//! the budget's settled spend equals the ledger with no lease left behind — for plain and for
+//! streamed answers, and for a stream the shutdown grace period cuts off.
 //!
 //! Every request to model `m` costs exactly 50 µ$ (see `common::spend`).
 
@@ -247,7 +248,8 @@ async fn sigterm_under_load_leaves_a_ledger_row_and_a_log_row_for_every_complete
 }
 
 /// Streams settle their budget from a spawned task when the body ends, which can race the
-/// final flush at shutdown.
+/// final flush at shutdown (so when it fails, it fails intermittently: one stream's cost
+/// missing from settled spend and its reservation still leased).
 async fn sigterm_under_streaming_load_settles_and_records_every_completed_stream(backend: Backend) {
     let slow = Behavior::Slow {
         interval: Duration::from_millis(5),
@@ -255,7 +257,6 @@ async fn sigterm_under_streaming_load_settles_and_records_every_completed_stream
     };
     sigterm_under_load(backend, slow, spend::chat_stream_body("m")).await;
 }
-
 
 /// A stream still running when the shutdown grace period (5 s in tests) runs out is cut off,
 /// but the upstream has already billed for what was relayed: its spend must still reach the
@@ -285,9 +286,8 @@ async fn a_stream_cut_off_by_the_shutdown_grace_period_is_still_recorded(backend
     let first = futures_util::StreamExt::next(&mut body).await;
     assert!(matches!(first, Some(Ok(_))), "{first:?}");
 
-    let logs = server.terminate_and_logs().await;
+    assert_eq!(server.terminate().await, 0);
     drop(body);
-    eprintln!("{logs}");
     let rows = (
         spend::rows_for(&db, "request_logs", &id).await,
         spend::rows_for(&db, "usage_ledger", &id).await,
@@ -298,7 +298,10 @@ async fn a_stream_cut_off_by_the_shutdown_grace_period_is_still_recorded(backend
         (1, 1, 0),
         "(log rows, ledger rows, µ$ still leased) of a stream cut off at shutdown"
     );
-    assert_eq!(spend::budget_spent(&db).await, spend::ledger_cost(&db).await);
+    assert_eq!(
+        spend::budget_spent(&db).await,
+        spend::ledger_cost(&db).await
+    );
 }
 
 both_backends!(

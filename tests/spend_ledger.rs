@@ -1,4 +1,4 @@
-//! The usage ledger and budget outcomes one request at a time: a replayed request id is counted
+//! The usage ledger and budget outcomes one request at a time: a replayed ledger write is counted
 //! once, an unpriced route is recorded as unpriced (never silently free), a soft budget flags
 //! without blocking, a hard budget too small for one request refuses before any provider call,
 //! and `gateway spend` reports what the ledger holds.
@@ -16,37 +16,80 @@ use common::{Backend, TestDb};
 
 const CHAT: &str = "/v1/chat/completions";
 
-async fn a_replayed_request_id_is_in_the_ledger_once_and_counted_once(backend: Backend) {
+async fn a_client_reusing_a_request_id_cannot_hide_spend(backend: Backend) {
     let upstream = FakeUpstream::start("up", Behavior::Ok).await;
     let db = TestDb::new(backend).await;
     let yaml = spend::config(&upstream.base_url, &spend::team_budget("1", true));
     let (gw, key) = spend::setup(&db, &yaml).await;
     let server = gw.serve().await;
 
-    let replayed = request_id();
+    let reused = request_id();
     let other = request_id();
-    for id in [&replayed, &replayed, &other] {
+    for id in [&reused, &reused, &other] {
         let reply = post(&server, CHAT, Some(&key), &spend::chat_body("m"), Some(id)).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
-        assert_eq!(reply.header("x-request-id"), Some(id.as_str()));
+        assert_eq!(
+            reply.header("x-request-id"),
+            Some(id.as_str()),
+            "the client's id is echoed"
+        );
     }
     assert_eq!(server.terminate().await, 0);
 
-    // What the replay leaves behind: the second request with the same id was really served
-    // (the upstream saw it) but its log row and ledger row collide with the first and are
-    // dropped, so the ledger, the log and `spend` show the id exactly once. The budget window,
-    // settled in memory per request, still counts all three calls.
+    // Rows are keyed by the gateway's own id; the client's id is kept beside it. Every served
+    // call is in the ledger, the log and `spend`, and matches what the budget counted.
     assert_eq!(upstream.count(), 3);
-    assert_eq!(spend::rows_for(&db, "usage_ledger", &replayed).await, 1);
-    assert_eq!(spend::rows_for(&db, "request_logs", &replayed).await, 1);
-    assert_eq!(spend::ledger_cost(&db).await, 2 * COST);
+    assert_eq!(spend::rows_for(&db, "usage_ledger", &reused).await, 2);
+    assert_eq!(spend::rows_for(&db, "request_logs", &reused).await, 2);
+    assert_eq!(spend::ledger_cost(&db).await, 3 * COST);
     let by_team = spend::spend(&gw, "team").await;
-    assert_eq!(by_team["acme"].requests, 2, "{by_team:?}");
-    assert_eq!(by_team["acme"].cost_micros, 2 * COST, "{by_team:?}");
+    assert_eq!(by_team["acme"].requests, 3, "{by_team:?}");
+    assert_eq!(by_team["acme"].cost_micros, 3 * COST, "{by_team:?}");
+    assert_eq!(spend::budget_spent(&db).await, 3 * COST);
+}
+
+async fn a_replayed_ledger_write_never_double_counts(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let url = gateway::config::dburl::DbUrl::parse(&db.url).expect("url");
+    let store = gateway::store::Store::open(&url).await.expect("open");
+    gateway::store::migrate::apply(&store)
+        .await
+        .expect("migrate");
+    let row = gateway::store::rows::LedgerRow {
+        request_id: "req-1".into(),
+        client_request_id: None,
+        at: gateway::store::now(),
+        credential_id: None,
+        user_id: None,
+        service_account_id: None,
+        team_id: Some("acme".into()),
+        model: "m".into(),
+        provider_id: Some("up".into()),
+        input_tokens: 10,
+        output_tokens: 20,
+        cached_tokens: 0,
+        cost_micros: Some(COST),
+        priced: true,
+    };
+    for _ in 0..3 {
+        let mut tx = store.begin().await.expect("tx");
+        tx.ex()
+            .insert_ledger(std::slice::from_ref(&row))
+            .await
+            .expect("insert");
+        tx.commit().await.expect("commit");
+    }
+    let total = store
+        .conn()
+        .await
+        .expect("conn")
+        .ex()
+        .ledger_total()
+        .await
+        .expect("total");
     assert_eq!(
-        spend::budget_spent(&db).await,
-        3 * COST,
-        "the budget guards real provider spend: all three calls count"
+        total, COST,
+        "the writer retrying a batch must not double-count"
     );
 }
 
@@ -65,7 +108,7 @@ async fn an_unpriced_route_is_served_and_recorded_as_unpriced_never_as_free(back
         .rows(&format!(
             "SELECT CAST(CASE WHEN priced THEN 1 ELSE 0 END AS TEXT), CAST(cost_micros AS TEXT), \
              CAST(input_tokens AS TEXT), CAST(output_tokens AS TEXT), model \
-             FROM usage_ledger WHERE request_id = '{id}'"
+             FROM usage_ledger WHERE (request_id = '{id}' OR client_request_id = '{id}')"
         ))
         .await;
     assert_eq!(row, vec![vec!["0", "NULL", "10", "20", "free"]]);
@@ -199,7 +242,8 @@ async fn spend_by_team_model_and_service_account_reports_requests_tokens_and_cos
 }
 
 both_backends!(
-    a_replayed_request_id_is_in_the_ledger_once_and_counted_once,
+    a_client_reusing_a_request_id_cannot_hide_spend,
+    a_replayed_ledger_write_never_double_counts,
     an_unpriced_route_is_served_and_recorded_as_unpriced_never_as_free,
     a_soft_budget_never_blocks_and_flags_requests_once_it_is_exceeded,
     a_hard_budget_smaller_than_one_request_refuses_with_budget_exceeded_before_the_provider,

@@ -256,6 +256,10 @@ impl Server {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(super::reference::ROLE_ENV, super::reference::ROLE)
             .env(super::reference::UPSTREAM_ENV, upstream_chat_url)
+            .env(
+                super::reference::NODELAY_ENV,
+                std::env::var(super::reference::NODELAY_ENV).unwrap_or_default(),
+            )
             .stdin(Stdio::null())
             .kill_on_drop(true);
         Server::spawn(cmd, "reference proxy").await

@@ -21,6 +21,8 @@ use axum::serve::ListenerExt;
 pub const ROLE_ENV: &str = "GATEWAY_BENCH_ROLE";
 pub const ROLE: &str = "reference-proxy";
 pub const UPSTREAM_ENV: &str = "GATEWAY_BENCH_UPSTREAM";
+/// Passed through from the bench's own environment.
+pub const NODELAY_ENV: &str = "GATEWAY_BENCH_REFERENCE_NODELAY";
 
 #[derive(Clone)]
 struct Forward {
@@ -61,9 +63,13 @@ async fn serve() -> anyhow::Result<()> {
         .await
         .context("binding 127.0.0.1:0")?;
     let addr = listener.local_addr().context("no local address")?;
-    // Nagle off, as a proxy relaying small SSE writes needs (see bench/README.md).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
+    // Nagle off, as a proxy relaying small SSE writes needs (see bench/README.md);
+    // `GATEWAY_BENCH_REFERENCE_NODELAY=0` leaves it on, to show the difference.
+    let nodelay = std::env::var(NODELAY_ENV).map_or(true, |v| v != "0");
+    let listener = listener.tap_io(move |tcp| {
+        if nodelay {
+            let _ = tcp.set_nodelay(true);
+        }
     });
     println!("listening on http://{addr}");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

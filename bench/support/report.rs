@@ -44,6 +44,8 @@ pub struct Compared {
     pub gateway: Stats,
     /// The gateway's own `x-gateway-overhead-us` over the same calls.
     pub overhead: Stats,
+    /// Gateway calls whose `x-gateway-overhead-us` exceeded 1 ms (a stall inside the gateway).
+    pub overhead_over_1ms: usize,
 }
 
 impl Compared {
@@ -58,6 +60,10 @@ impl Compared {
             reference: Stats::of(reference.iter().map(pick)),
             gateway: Stats::of(gateway.iter().map(pick)),
             overhead: Stats::of(gateway.iter().filter_map(|s| s.overhead_us)),
+            overhead_over_1ms: gateway
+                .iter()
+                .filter(|s| s.overhead_us.is_some_and(|o| o > 1000))
+                .count(),
         }
     }
 
@@ -95,6 +101,8 @@ pub struct BackendResult {
     pub reference_rss: Memory,
     /// CPU µs per request of the proxy processes: [reference, gateway].
     pub cpu_c1: [u64; 2],
+    /// CPU ms per second while idle (background tasks): [reference, gateway].
+    pub idle_cpu: [u64; 2],
     pub cpu_stream: [u64; 2],
     pub cpu_c64: [u64; 2],
     /// CPU µs per request of this bench process (client + upstream) in the c=64 runs:
@@ -232,9 +240,11 @@ impl BackendResult {
         ] {
             let _ = writeln!(
                 out,
-                "| `x-gateway-overhead-us` p50 / p99, {name} | | | {} / {} | | |",
+                "| `x-gateway-overhead-us` p50 / p99 (calls > 1 ms), {name} | | | {} / {} ({} of {}) | | |",
                 us(c.overhead.p50),
-                us(c.overhead.p99)
+                us(c.overhead.p99),
+                c.overhead_over_1ms,
+                c.overhead.n
             );
         }
         for (name, [reference, gateway]) in [
@@ -250,6 +260,11 @@ impl BackendResult {
                 signed_us(gateway as i64 - reference as i64)
             );
         }
+        let [r, g] = self.idle_cpu;
+        let _ = writeln!(
+            out,
+            "| proxy process CPU while idle (background tasks), ms per s | | {r} | {g} | | |"
+        );
         let [d, r, g] = self.bench_cpu_c64;
         let _ = writeln!(
             out,

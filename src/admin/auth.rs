@@ -40,6 +40,19 @@ pub fn set_cookie(name: &str, value: &str, secure: bool, max_age_secs: Option<i6
     c
 }
 
+/// The pre-session CSRF value for a sign-in or onboarding form: the browser's `gw_pre` cookie
+/// if it holds a well-formed one, else a fresh random value (set it as the cookie too).
+pub fn pre_token(headers: &HeaderMap) -> String {
+    match cookie(headers, PRE_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t.to_string(),
+        _ => {
+            let mut bytes = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+            hex::encode(bytes)
+        }
+    }
+}
+
 /// Whether cookies must be `Secure` (the public URL is https).
 pub fn secure_cookies(state: &AppState) -> bool {
     state.config.server.public_url.starts_with("https://")

@@ -130,6 +130,9 @@ pub struct BudgetGate {
     replica_id: String,
     defs: RwLock<Arc<Defs>>,
     windows: Mutex<HashMap<(String, i64), Arc<WindowState>>>,
+    /// Settlements running in tasks of their own (from `Drop`), which shutdown waits for.
+    pending: std::sync::atomic::AtomicUsize,
+    settled: Notify,
 }
 
 /// Budget held for one request; settle it, or dropping it releases everything.
@@ -148,6 +151,8 @@ impl BudgetGate {
             replica_id: crate::store::new_id(),
             defs: RwLock::new(Arc::new(Defs::default())),
             windows: Mutex::new(HashMap::new()),
+            pending: std::sync::atomic::AtomicUsize::new(0),
+            settled: Notify::new(),
         });
         gate.reload().await?;
         Ok(gate)
@@ -167,7 +172,40 @@ impl BudgetGate {
                 Err(why) => tracing::error!("ignoring budget: {why}"),
             }
         }
-        *self.defs.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(defs);
+        let amounts: HashMap<String, (i64, bool)> = defs
+            .by_scope
+            .values()
+            .flatten()
+            .map(|d| (d.id.clone(), (d.amount, d.hard)))
+            .collect();
+        let old = std::mem::replace(
+            &mut *self.defs.write().unwrap_or_else(|p| p.into_inner()),
+            Arc::new(defs),
+        );
+        let old_amounts: HashMap<String, (i64, bool)> = old
+            .by_scope
+            .values()
+            .flatten()
+            .map(|d| (d.id.clone(), (d.amount, d.hard)))
+            .collect();
+        // A deleted budget's windows are forgotten (its rows are gone with it); a changed one's
+        // leases are handed back at the next flush, so the new amount holds on every replica.
+        let mut changed = Vec::new();
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, w| match amounts.get(&w.budget_id) {
+                None => false,
+                Some(now) => {
+                    if old_amounts.get(&w.budget_id) != Some(now) {
+                        changed.push(w.clone());
+                    }
+                    true
+                }
+            });
+        for w in changed {
+            w.local.lock().await.tight = true;
+        }
         Ok(())
     }
 
@@ -377,6 +415,36 @@ impl BudgetGate {
         tx.commit().await
     }
 
+    /// Settles in a task of its own (for callers that cannot await, i.e. `Drop`); shutdown
+    /// waits for these with [`BudgetGate::drain`] before its final flush.
+    fn settle_later(self: Arc<Self>, held: Vec<(Arc<WindowState>, i64)>, actual: i64) {
+        use std::sync::atomic::Ordering;
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        tokio::spawn(async move {
+            for (w, reserved) in held {
+                self.settle_window(&w, reserved, actual).await;
+            }
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+            self.settled.notify_waiters();
+        });
+    }
+
+    /// Waits (at most `limit`) until settlements started from `Drop` have landed.
+    pub async fn drain(&self, limit: Duration) {
+        use std::sync::atomic::Ordering;
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.pending.load(Ordering::SeqCst) > 0 {
+            let notified = self.settled.notified();
+            if self.pending.load(Ordering::SeqCst) == 0 {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                tracing::warn!("budget settlements still pending at shutdown");
+                break;
+            }
+        }
+    }
+
     async fn settle_window(&self, w: &WindowState, reserved: i64, actual: i64) {
         let mut l = w.local.lock().await;
         l.inflight -= reserved;
@@ -408,6 +476,13 @@ impl Reservation {
         self.amount
     }
 
+    /// Like [`Reservation::settle`], for callers that cannot await (stream teardown).
+    pub fn settle_detached(mut self, actual: i64) {
+        if let Some(gate) = self.gate.take() {
+            gate.settle_later(std::mem::take(&mut self.held), actual);
+        }
+    }
+
     /// Records the real cost and releases the rest.
     pub async fn settle(mut self, actual: i64) {
         let Some(gate) = self.gate.take() else {
@@ -426,14 +501,9 @@ impl Drop for Reservation {
             return;
         };
         let held = std::mem::take(&mut self.held);
-        if held.is_empty() {
-            return;
+        if !held.is_empty() {
+            gate.settle_later(held, 0);
         }
-        tokio::spawn(async move {
-            for (w, reserved) in held {
-                gate.settle_window(&w, reserved, 0).await;
-            }
-        });
     }
 }
 

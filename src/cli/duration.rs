@@ -3,13 +3,15 @@
 /// Parses `<positive integer><d|h|m|w>`.
 pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
     let t = text.trim();
-    let (digits, unit) = t.split_at(t.len().saturating_sub(1));
+    let mut chars = t.chars();
+    let unit = chars.next_back().map(String::from).unwrap_or_default();
+    let digits = chars.as_str();
     let n: i64 = digits
         .parse()
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| format!("{text:?} is not a duration like 30d, 12h, 90m or 2w"))?;
-    let d = match unit {
+    let d = match unit.as_str() {
         "m" => chrono::Duration::try_minutes(n),
         "h" => chrono::Duration::try_hours(n),
         "d" => chrono::Duration::try_days(n),
@@ -30,7 +32,7 @@ mod tests {
             parse_duration("90m").unwrap(),
             chrono::Duration::minutes(90)
         );
-        for bad in ["", "d", "0d", "-1d", "10", "10y", "1.5h"] {
+        for bad in ["", "d", "0d", "-1d", "10", "10y", "1.5h", "7µ", "7日", "é"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
     }

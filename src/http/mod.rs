@@ -7,9 +7,10 @@ pub mod shutdown;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderName;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 
 use crate::budgets::gate::BudgetGate;
 use crate::catalog::Catalog;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub budgets: Arc<BudgetGate>,
     pub recorder: Recorder,
     pub capture: Arc<CapturePolicy>,
+    /// Open SSE relays, cut at shutdown after the grace period.
+    pub streams: Arc<crate::proxy::streams::Streams>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -43,7 +46,37 @@ pub fn build_router(state: AppState) -> Router {
         .merge(crate::proxy::routes::routes())
         .merge(crate::admin::routes(state.clone()))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(middleware::from_fn(request_ids))
         .with_state(state)
+}
+
+/// A request's ids: the gateway's own (unique; keys logs and the ledger) and the client's
+/// `x-request-id`, if it sent a usable one (echoed back, kept for correlation).
+#[derive(Debug, Clone)]
+pub struct RequestIds {
+    pub internal: String,
+    pub client: Option<String>,
+}
+
+/// Assigns [`RequestIds`] and answers with `x-request-id`: the client's if it sent one,
+/// else the gateway's.
+async fn request_ids(mut request: Request, next: Next) -> Response {
+    let client = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .map(str::to_string);
+    let ids = RequestIds {
+        internal: uuid::Uuid::new_v4().to_string(),
+        client,
+    };
+    let echo = ids.client.clone().unwrap_or_else(|| ids.internal.clone());
+    request.extensions_mut().insert(ids);
+    let mut response = next.run(request).await;
+    if let Ok(v) = HeaderValue::from_str(&echo) {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
 }

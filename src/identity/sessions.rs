@@ -126,7 +126,11 @@ async fn lockout(
 }
 
 /// Records one attempt under every key (as a failure until it succeeds); returns the ids.
-async fn record_attempt(store: &Store, keys: &[String], at: DateTime<Utc>) -> Result<Vec<i64>, IdentityError> {
+async fn record_attempt(
+    store: &Store,
+    keys: &[String],
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, IdentityError> {
     let mut tx = store.begin().await?;
     let mut ids = Vec::with_capacity(keys.len());
     for key in keys {
@@ -260,7 +264,9 @@ pub async fn login(
         .await
         .map_err(IdentityError::from)?;
     for id in &attempt {
-        ex.delete_login_failure(*id).await.map_err(IdentityError::from)?;
+        ex.delete_login_failure(*id)
+            .await
+            .map_err(IdentityError::from)?;
     }
     ex.mark_login(&user.id, at)
         .await

@@ -25,7 +25,10 @@ pub struct Attempt {
 /// What is known about a request so far.
 #[derive(Debug)]
 pub struct Exchange {
+    /// The gateway's own id (unique): the key of the log and ledger rows.
     pub request_id: String,
+    /// The `x-request-id` the client sent, kept for correlation.
+    pub client_request_id: Option<String>,
     pub started: Instant,
     pub at: DateTime<Utc>,
     pub endpoint: &'static str,
@@ -48,13 +51,14 @@ pub struct Exchange {
 
 impl Exchange {
     pub fn new(
-        request_id: String,
+        ids: crate::http::RequestIds,
         started: Instant,
         endpoint: &'static str,
         principal: Principal,
     ) -> Exchange {
         Exchange {
-            request_id,
+            request_id: ids.internal,
+            client_request_id: ids.client,
             started,
             at: crate::store::now(),
             endpoint,
@@ -97,6 +101,7 @@ impl Exchange {
         }
         let ledger = served.then(|| LedgerRow {
             request_id: self.request_id.clone(),
+            client_request_id: self.client_request_id.clone(),
             at: self.at,
             credential_id: Some(self.principal.credential_id.clone()),
             user_id: self.principal.user_id.clone(),
@@ -112,6 +117,7 @@ impl Exchange {
         });
         let log = RequestLogRow {
             request_id: self.request_id.clone(),
+            client_request_id: self.client_request_id.clone(),
             at: self.at,
             credential_id: Some(self.principal.credential_id.clone()),
             user_id: self.principal.user_id.clone(),

@@ -10,6 +10,7 @@ mod request;
 pub mod routes;
 mod routing;
 mod stream;
+pub mod streams;
 pub mod usage;
 
 /// Response header with the microseconds the gateway itself added.

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use serde_json::json;
 
@@ -19,7 +19,7 @@ use super::request::ParsedRequest;
 use super::stream::Relay;
 use super::usage::{self, Usage};
 use super::{OVERHEAD_HEADER, auth};
-use crate::http::AppState;
+use crate::http::{AppState, RequestIds};
 use crate::providers::Endpoint;
 use crate::recording::capture::CaptureMode;
 
@@ -59,22 +59,25 @@ async fn overhead_header(
 
 async fn chat_completions(
     State(state): State<AppState>,
+    Extension(ids): Extension<RequestIds>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    proxy(state, headers, body, Endpoint::ChatCompletions).await
+    proxy(state, ids, headers, body, Endpoint::ChatCompletions).await
 }
 
 async fn embeddings(
     State(state): State<AppState>,
+    Extension(ids): Extension<RequestIds>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    proxy(state, headers, body, Endpoint::Embeddings).await
+    proxy(state, ids, headers, body, Endpoint::Embeddings).await
 }
 
 async fn proxy(
     state: AppState,
+    ids: RequestIds,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
     endpoint: Endpoint,
@@ -84,13 +87,8 @@ async fn proxy(
         Ok(c) => c,
         Err(e) => return with_overhead(e.into_response(), started.elapsed().as_micros() as u64),
     };
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
     let ex = Exchange::new(
-        request_id,
+        ids,
         started,
         endpoint_name(endpoint),
         cred.principal.clone(),
@@ -182,7 +180,15 @@ async fn handle(
         }
         Body::Stream { first, rest } => {
             let strip = !req.client_wants_usage;
-            let relay = Relay::new(first, rest, strip, ex, reservation, state.recorder.clone());
+            let relay = Relay::new(
+                first,
+                rest,
+                strip,
+                ex,
+                reservation,
+                state.recorder.clone(),
+                &state.streams,
+            );
             (
                 status,
                 [

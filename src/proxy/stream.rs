@@ -22,6 +22,8 @@ enum End {
     Open,
     Completed,
     UpstreamFailed,
+    /// Cut by the gateway at shutdown, after the grace period.
+    Shutdown,
 }
 
 /// Settles the budget and logs the exchange exactly once, however the stream ends.
@@ -38,6 +40,7 @@ impl Drop for Finish {
             End::Completed => (200, None),
             End::UpstreamFailed => (502, Some("upstream_stream_error")),
             End::Open => (499, Some("client_disconnected")),
+            End::Shutdown => (503, Some("gateway_shutdown")),
         };
         if let Some(reservation) = self.reservation.take() {
             // Bytes were relayed, so the upstream billed something: without a usage chunk,
@@ -46,7 +49,7 @@ impl Drop for Finish {
                 self.ex.charged = Some(reservation.amount());
             }
             let cost = self.ex.cost().unwrap_or(0);
-            tokio::spawn(reservation.settle(cost));
+            reservation.settle_detached(cost);
         }
         self.recorder.record(self.ex.finish(status, code));
     }
@@ -54,11 +57,14 @@ impl Drop for Finish {
 
 /// The relayed body.
 pub struct Relay {
+    aborted: Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     pending: Option<Bytes>,
     upstream: BodyStream,
     buf: BytesMut,
     strip_usage: bool,
+    // Dropped after `finish`, so the stream counts as open until it is logged.
     finish: Finish,
+    _ticket: super::streams::Ticket,
     done: bool,
 }
 
@@ -70,8 +76,12 @@ impl Relay {
         ex: Exchange,
         reservation: Reservation,
         recorder: Recorder,
+        streams: &std::sync::Arc<super::streams::Streams>,
     ) -> Relay {
+        let (ticket, aborted) = streams.open();
         Relay {
+            aborted,
+            _ticket: ticket,
             pending: Some(first),
             upstream,
             buf: BytesMut::new(),
@@ -133,6 +143,11 @@ impl Stream for Relay {
             }
             if this.done {
                 return Poll::Ready(None);
+            }
+            if this.aborted.as_mut().poll(cx).is_ready() {
+                this.done = true;
+                this.finish.end = End::Shutdown;
+                return Poll::Ready(Some(Err(std::io::Error::other("gateway shutting down"))));
             }
             let chunk = match this.pending.take() {
                 Some(c) => c,

@@ -15,7 +15,7 @@ use super::{Exec, Result, postgres, sqlite};
 pub(crate) const LOG_COLUMNS: &str = "request_id, at, credential_id, user_id, \
      service_account_id, team_id, endpoint, model_requested, model_served, provider_id, \
      attempts, status, error_code, latency_us, upstream_latency_us, input_tokens, \
-     output_tokens, cost_micros, flags, payload";
+     output_tokens, cost_micros, flags, payload, client_request_id";
 
 /// A value bound to a `?` marker.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -164,7 +164,10 @@ pub struct RouteRow {
 /// One `/v1` request as logged. `attempts` is a JSON array.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RequestLogRow {
+    /// The gateway's own id for the request (unique).
     pub request_id: String,
+    /// The `x-request-id` the client sent, if any (for correlation; not unique).
+    pub client_request_id: Option<String>,
     pub at: DateTime<Utc>,
     pub credential_id: Option<String>,
     pub user_id: Option<String>,
@@ -214,6 +217,7 @@ pub struct WindowTotals {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LedgerRow {
     pub request_id: String,
+    pub client_request_id: Option<String>,
     pub at: DateTime<Utc>,
     pub credential_id: Option<String>,
     pub user_id: Option<String>,

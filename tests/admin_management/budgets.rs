@@ -55,6 +55,22 @@ async fn budget_edits_take_effect_on_v1_without_a_restart(backend: Backend) {
     let shown = Api::expect(&admin.get("/budgets/spender-daily").await, 200);
     assert!(shown["used_micros"].as_i64().unwrap() > 0, "{shown}");
 
+    // Lower it within the same window while this replica still holds a lease from the call
+    // above: the very next call is refused all the same.
+    let lowered = admin
+        .call(
+            Method::PUT,
+            "/budgets/spender-daily",
+            Some(
+                json!({"cadence": "daily", "timezone": "Europe/Berlin", "amount_usd": "0.000001"}),
+            ),
+        )
+        .await;
+    Api::expect(&lowered, 200);
+    w.chat(&key, "small")
+        .await
+        .assert_error(429, "budget_exceeded");
+
     // Soft budgets only flag.
     let soft = admin
         .call(
@@ -64,7 +80,10 @@ async fn budget_edits_take_effect_on_v1_without_a_restart(backend: Backend) {
         )
         .await;
     let soft = Api::expect(&soft, 200);
-    assert_eq!((soft["hard_limit"].as_bool(), soft["timezone"].as_str()), (Some(false), Some("UTC")));
+    assert_eq!(
+        (soft["hard_limit"].as_bool(), soft["timezone"].as_str()),
+        (Some(false), Some("UTC"))
+    );
     assert_eq!(w.chat(&key, "small").await.status, 200);
 
     // Back to hard, then delete: blocked, then free again.
@@ -76,8 +95,12 @@ async fn budget_edits_take_effect_on_v1_without_a_restart(backend: Backend) {
         )
         .await;
     Api::expect(&hard, 200);
-    w.chat(&key, "small").await.assert_error(429, "budget_exceeded");
-    let deleted = admin.call(Method::DELETE, "/budgets/spender-daily", None).await;
+    w.chat(&key, "small")
+        .await
+        .assert_error(429, "budget_exceeded");
+    let deleted = admin
+        .call(Method::DELETE, "/budgets/spender-daily", None)
+        .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
     assert_eq!(w.chat(&key, "small").await.status, 200);
     admin
@@ -85,15 +108,15 @@ async fn budget_edits_take_effect_on_v1_without_a_restart(backend: Backend) {
         .await
         .assert_api_error(404, "not_found");
 
-    let audit = w
-        .db
-        .rows("SELECT action FROM audit_log WHERE target_kind = 'budget' ORDER BY id")
-        .await;
+    let audit =
+        w.db.rows("SELECT action FROM audit_log WHERE target_kind = 'budget' ORDER BY id")
+            .await;
     let actions: Vec<&str> = audit.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(
         actions,
         [
             "budget.created",
+            "budget.updated",
             "budget.updated",
             "budget.updated",
             "budget.updated",
@@ -105,7 +128,8 @@ async fn budget_edits_take_effect_on_v1_without_a_restart(backend: Backend) {
 async fn bad_budgets_are_refused_with_the_field_named(backend: Backend) {
     let w = World::new(backend).await;
     let mut admin = w.admin().await;
-    let base = json!({"scope": "team", "scope_id": "alpha", "cadence": "monthly", "amount_usd": "10"});
+    let base =
+        json!({"scope": "team", "scope_id": "alpha", "cadence": "monthly", "amount_usd": "10"});
     let with = |k: &str, v: serde_json::Value| {
         let mut b = base.clone();
         b[k] = v;
@@ -122,7 +146,10 @@ async fn bad_budgets_are_refused_with_the_field_named(backend: Backend) {
     ] {
         let page = admin.post("/budgets", body).await;
         assert_eq!(page.status, status, "{}", page.text);
-        let message = page.json()["error"]["message"].as_str().unwrap().to_string();
+        let message = page.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
         assert!(message.contains(needle), "{message:?} should name {needle}");
     }
     Api::expect(&admin.post("/budgets", base.clone()).await, 201);
@@ -135,9 +162,7 @@ async fn bad_budgets_are_refused_with_the_field_named(backend: Backend) {
 async fn team_owners_manage_their_teams_budgets_and_members_only_see_them(backend: Backend) {
     let w = World::new(backend).await;
     let mut owner = w.api(OWNER).await;
-    let team = |team: &str| {
-        json!({"scope": "team", "scope_id": team, "cadence": "monthly", "amount_usd": "100"})
-    };
+    let team = |team: &str| json!({"scope": "team", "scope_id": team, "cadence": "monthly", "amount_usd": "100"});
     let mine = Api::expect(&owner.post("/budgets", team("alpha")).await, 201);
     assert_eq!(mine["id"], "alpha-monthly");
     owner
@@ -153,10 +178,9 @@ async fn team_owners_manage_their_teams_budgets_and_members_only_see_them(backen
         .assert_api_error(403, "forbidden");
 
     // A single-team member's own budget is their team owner's to set.
-    let member_id = w
-        .db
-        .scalar(&format!("SELECT id FROM users WHERE email = '{MEMBER}'"))
-        .await;
+    let member_id =
+        w.db.scalar(&format!("SELECT id FROM users WHERE email = '{MEMBER}'"))
+            .await;
     let user_budget = owner
         .post(
             "/budgets",
@@ -173,8 +197,17 @@ async fn team_owners_manage_their_teams_budgets_and_members_only_see_them(backen
         .iter()
         .map(|b| b["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["alpha-monthly", "member-weekly"], "their team's and their own");
-    assert!(seen.as_array().unwrap().iter().all(|b| b["can_edit"] == false));
+    assert_eq!(
+        ids,
+        ["alpha-monthly", "member-weekly"],
+        "their team's and their own"
+    );
+    assert!(
+        seen.as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["can_edit"] == false)
+    );
     member
         .call(
             Method::PUT,

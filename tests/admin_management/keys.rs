@@ -23,15 +23,16 @@ async fn an_issued_key_works_on_v1_at_once_and_fails_at_once_when_revoked(backen
     let ok = w.chat(&key, "small").await;
     assert_eq!(ok.status, 200, "{}", ok.text);
 
-    let listed = admin
-        .get("/service-accounts/deploy-bot/credentials")
-        .await;
+    let listed = admin.get("/service-accounts/deploy-bot/credentials").await;
     let listed = Api::expect(&listed, 200);
     assert_eq!(listed.as_array().map(Vec::len), Some(1));
     assert_eq!(listed[0]["grants"], "all");
     assert_eq!(listed[0]["status"], "active");
     let secret = key.rsplit('_').next().unwrap();
-    assert!(!listed.to_string().contains(secret), "a listing must never hold the secret");
+    assert!(
+        !listed.to_string().contains(secret),
+        "a listing must never hold the secret"
+    );
     assert_eq!(
         listed[0]["last4"].as_str(),
         Some(&key[key.len() - 4..]),
@@ -42,7 +43,9 @@ async fn an_issued_key_works_on_v1_at_once_and_fails_at_once_when_revoked(backen
         .post(&format!("/credentials/{id}/revoke"), json!({}))
         .await;
     assert_eq!(Api::expect(&revoked, 200)["status"], "revoked");
-    w.chat(&key, "small").await.assert_error(401, "api_key_revoked");
+    w.chat(&key, "small")
+        .await
+        .assert_error(401, "api_key_revoked");
     // Revoking again is harmless.
     let again = admin
         .post(&format!("/credentials/{id}/revoke"), json!({}))
@@ -68,7 +71,11 @@ async fn rotation_with_grace_keeps_the_old_key_and_without_grace_ends_it(backend
     let new_key = rotated["key"].as_str().unwrap().to_string();
     let new_id = rotated["credential"]["id"].as_str().unwrap().to_string();
     assert_ne!(new_key, old_key);
-    assert_eq!(w.chat(&old_key, "small").await.status, 200, "grace keeps it");
+    assert_eq!(
+        w.chat(&old_key, "small").await.status,
+        200,
+        "grace keeps it"
+    );
     assert_eq!(w.chat(&new_key, "small").await.status, 200);
 
     // The old one was already rotated: rotate its replacement instead.
@@ -89,7 +96,9 @@ async fn rotation_with_grace_keeps_the_old_key_and_without_grace_ends_it(backend
         .await;
     let no_grace = Api::expect(&no_grace, 200);
     assert_eq!(no_grace["old"]["status"], "revoked");
-    w.chat(&new_key, "small").await.assert_error(401, "api_key_revoked");
+    w.chat(&new_key, "small")
+        .await
+        .assert_error(401, "api_key_revoked");
     let newest = no_grace["key"].as_str().unwrap();
     assert_eq!(w.chat(newest, "small").await.status, 200);
 }
@@ -151,7 +160,10 @@ async fn deactivating_a_service_account_stops_its_keys_at_once(backend: Backend)
         .await
         .assert_error(401, "api_key_owner_disabled");
     owner
-        .post("/service-accounts/nightly/credentials", json!({"name": "x"}))
+        .post(
+            "/service-accounts/nightly/credentials",
+            json!({"name": "x"}),
+        )
         .await
         .assert_api_error(409, "conflict");
 
@@ -169,7 +181,11 @@ async fn deactivating_a_service_account_stops_its_keys_at_once(backend: Backend)
         )
         .await;
     assert_eq!(Api::expect(&renamed, 200)["name"], "Nightly batch");
-    assert_eq!(w.chat(&key, "small").await.status, 200, "renaming keeps keys");
+    assert_eq!(
+        w.chat(&key, "small").await.status,
+        200,
+        "renaming keeps keys"
+    );
 }
 
 async fn a_team_owner_cannot_manage_another_team_and_a_member_cannot_manage_service_accounts(
@@ -216,7 +232,10 @@ async fn a_team_owner_cannot_manage_another_team_and_a_member_cannot_manage_serv
         .map(|s| s["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["etl"]);
-    Api::expect(&outsider.get(&format!("/credentials/{beta_cred}")).await, 200);
+    Api::expect(
+        &outsider.get(&format!("/credentials/{beta_cred}")).await,
+        200,
+    );
 
     // A member of alpha manages no service accounts, not even their own team's.
     let mut member = w.api(MEMBER).await;
@@ -237,7 +256,10 @@ async fn a_team_owner_cannot_manage_another_team_and_a_member_cannot_manage_serv
 
     // …but their own personal credentials, yes.
     let mine = member
-        .post("/me/credentials", json!({"name": "laptop", "grants": ["small"]}))
+        .post(
+            "/me/credentials",
+            json!({"name": "laptop", "grants": ["small"]}),
+        )
         .await;
     let mine = Api::expect(&mine, 201);
     assert_eq!(mine["credential"]["owner_kind"], "user");
@@ -257,7 +279,9 @@ async fn a_team_owner_cannot_manage_another_team_and_a_member_cannot_manage_serv
         .post(&format!("/credentials/{id}/revoke"), json!({}))
         .await;
     Api::expect(&revoked, 200);
-    w.chat(key, "small").await.assert_error(401, "api_key_revoked");
+    w.chat(key, "small")
+        .await
+        .assert_error(401, "api_key_revoked");
 }
 
 async fn the_openapi_document_describes_the_management_endpoints(backend: Backend) {
@@ -275,6 +299,14 @@ async fn the_openapi_document_describes_the_management_endpoints(backend: Backen
         ("/api/v1/admin/me/credentials", "get"),
         ("/api/v1/admin/budgets", "post"),
         ("/api/v1/admin/budgets/{id}", "delete"),
+        ("/api/v1/admin/teams", "post"),
+        ("/api/v1/admin/teams/{id}/members", "get"),
+        ("/api/v1/admin/teams/{id}/members/{user_id}", "put"),
+        ("/api/v1/admin/users", "get"),
+        ("/api/v1/admin/users/{id}/deactivate", "post"),
+        ("/api/v1/admin/users/{id}/platform-admin", "put"),
+        ("/api/v1/admin/users/{id}/invite", "post"),
+        ("/api/v1/admin/invites", "post"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),

@@ -39,20 +39,39 @@ async fn service_accounts_and_credentials_are_managed_through_the_pages(backend:
     let bad = b
         .post_form(
             "/admin/service-accounts",
-            &[("csrf", &csrf), ("team", "alpha"), ("id", "Web Bot"), ("name", "Web")],
+            &[
+                ("csrf", &csrf),
+                ("team", "alpha"),
+                ("id", "Web Bot"),
+                ("name", "Web"),
+            ],
         )
         .await;
     assert_eq!(bad.status, 400, "{}", bad.text);
-    assert!(bad.alert().unwrap().contains("service account id"), "{:?}", bad.alert());
-    assert!(bad.text.contains("value=\"Web Bot\""), "the form keeps what was typed");
+    assert!(
+        bad.alert().unwrap().contains("service account id"),
+        "{:?}",
+        bad.alert()
+    );
+    assert!(
+        bad.text.contains("value=\"Web Bot\""),
+        "the form keeps what was typed"
+    );
 
     b.post_form(
         "/admin/service-accounts",
-        &[("csrf", &csrf), ("team", "alpha"), ("id", "web-bot"), ("name", "Web")],
+        &[
+            ("csrf", &csrf),
+            ("team", "alpha"),
+            ("id", "web-bot"),
+            ("name", "Web"),
+        ],
     )
     .await
     .assert_redirect("/admin/service-accounts/web-bot?notice=created");
-    let detail = b.get("/admin/service-accounts/web-bot?notice=created").await;
+    let detail = b
+        .get("/admin/service-accounts/web-bot?notice=created")
+        .await;
     assert_eq!(detail.status, 200);
     assert!(detail.text.contains("No credentials yet"));
 
@@ -70,7 +89,10 @@ async fn service_accounts_and_credentials_are_managed_through_the_pages(backend:
     let key = shown_key(&issued);
     assert!(key.starts_with("gw_"));
     assert_eq!(issued.header("cache-control"), Some("no-store"));
-    assert!(issued.text.contains("data-copy=\"new-key\""), "a copy button");
+    assert!(
+        issued.text.contains("data-copy=\"new-key\""),
+        "a copy button"
+    );
     assert_eq!(w.chat(&key, "small").await.status, 200);
 
     let listed = b.get("/admin/service-accounts/web-bot").await;
@@ -85,7 +107,9 @@ async fn service_accounts_and_credentials_are_managed_through_the_pages(backend:
     )
     .await
     .assert_redirect(&format!("/admin/credentials/{id}?notice=grants"));
-    w.chat(&key, "large").await.assert_error(403, "model_not_allowed");
+    w.chat(&key, "large")
+        .await
+        .assert_error(403, "model_not_allowed");
     let none = b
         .post_form(
             &format!("/admin/credentials/{id}/grants"),
@@ -103,7 +127,11 @@ async fn service_accounts_and_credentials_are_managed_through_the_pages(backend:
         )
         .await;
     let new_key = shown_key(&rotated);
-    assert!(rotated.text.contains("keeps working until"), "{}", rotated.text);
+    assert!(
+        rotated.text.contains("keeps working until"),
+        "{}",
+        rotated.text
+    );
     assert_eq!(w.chat(&key, "small").await.status, 200);
     assert_eq!(w.chat(&new_key, "small").await.status, 200);
     w.chat(&new_key, "large")
@@ -145,7 +173,12 @@ async fn members_get_personal_keys_from_their_page_and_no_service_accounts(backe
     let issued = b
         .post_form(
             "/admin/my/credentials",
-            &[("csrf", &csrf), ("name", "laptop"), ("grants", "all"), ("expires_days", "never")],
+            &[
+                ("csrf", &csrf),
+                ("name", "laptop"),
+                ("grants", "all"),
+                ("expires_days", "never"),
+            ],
         )
         .await;
     let key = shown_key(&issued);
@@ -155,12 +188,21 @@ async fn members_get_personal_keys_from_their_page_and_no_service_accounts(backe
 
     let sas = b.get("/admin/service-accounts").await;
     assert_eq!(sas.status, 200);
-    assert!(sas.text.contains("You do not manage a team"), "{}", sas.text);
+    assert!(
+        sas.text.contains("You do not manage a team"),
+        "{}",
+        sas.text
+    );
     assert!(!sas.text.contains("Create a service account"));
     let refused = b
         .post_form(
             "/admin/service-accounts",
-            &[("csrf", &csrf), ("team", "alpha"), ("id", "mine"), ("name", "Mine")],
+            &[
+                ("csrf", &csrf),
+                ("team", "alpha"),
+                ("id", "mine"),
+                ("name", "Mine"),
+            ],
         )
         .await;
     assert_eq!(refused.status, 403, "{}", refused.text);
@@ -176,7 +218,10 @@ async fn budgets_are_created_edited_and_deleted_through_the_pages(backend: Backe
     let list = b.get("/admin/budgets").await;
     assert_eq!(list.status, 200);
     assert!(list.text.contains("No budgets"));
-    assert!(list.text.contains("value=\"team:alpha\""), "scopes to choose from");
+    assert!(
+        list.text.contains("value=\"team:alpha\""),
+        "scopes to choose from"
+    );
     let csrf = list.hidden("csrf").unwrap();
     let form = |amount: &'static str, tz: &'static str| {
         vec![
@@ -191,11 +236,17 @@ async fn budgets_are_created_edited_and_deleted_through_the_pages(backend: Backe
     };
     let bad = post_pairs(&mut b, "/admin/budgets", form("1", "Nowhere/City")).await;
     assert_eq!(bad.status, 400);
-    assert!(bad.alert().unwrap().starts_with("timezone"), "{:?}", bad.alert());
+    assert!(
+        bad.alert().unwrap().starts_with("timezone"),
+        "{:?}",
+        bad.alert()
+    );
     post_pairs(&mut b, "/admin/budgets", form("0.000001", "UTC"))
         .await
         .assert_redirect("/admin/budgets?notice=created");
-    w.chat(&key, "small").await.assert_error(429, "budget_exceeded");
+    w.chat(&key, "small")
+        .await
+        .assert_error(429, "budget_exceeded");
     let listed = b.get("/admin/budgets?notice=created").await;
     assert!(listed.text.contains("alpha-daily") && listed.text.contains("<meter"));
     assert!(listed.text.contains("badge bad\">hard"));

@@ -15,6 +15,8 @@ pub const PASSWORD: &str = "Seeded-Passphrase-2025";
 pub const OWNER: &str = "owner@example.com";
 pub const MEMBER: &str = "member@example.com";
 pub const OUTSIDER: &str = "outsider@example.com";
+/// Seeded by the config and left `invited` (no password, no link yet).
+pub const SEEDED: &str = "seeded@example.com";
 
 fn config() -> String {
     format!(
@@ -24,6 +26,7 @@ users:
   - {{ email: {OWNER}, name: Owner, teams: [{{ team: alpha, role: owner }}] }}
   - {{ email: {MEMBER}, name: Member, teams: [{{ team: alpha, role: member }}] }}
   - {{ email: {OUTSIDER}, name: Outsider, teams: [{{ team: beta, role: owner }}] }}
+  - {{ email: {SEEDED}, name: Seeded, teams: [{{ team: beta, role: member }}] }}
 service_accounts: [{{ id: etl, team: beta, name: ETL }}]
 providers: [{{ id: mock, kind: mock }}]
 models:
@@ -76,7 +79,14 @@ impl World {
 
     /// `POST /v1/chat/completions` for `model` with `key`.
     pub async fn chat(&self, key: &str, model: &str) -> Reply {
-        post(&self.server, "/v1/chat/completions", Some(key), &chat(model), None).await
+        post(
+            &self.server,
+            "/v1/chat/completions",
+            Some(key),
+            &chat(model),
+            None,
+        )
+        .await
     }
 }
 
@@ -137,4 +147,20 @@ impl Api {
             v["credential"]["id"].as_str().expect("id").to_string(),
         )
     }
+}
+
+impl World {
+    /// The id of the user with this e-mail.
+    pub async fn user_id(&self, email: &str) -> String {
+        self.db
+            .scalar(&format!("SELECT id FROM users WHERE email = '{email}'"))
+            .await
+    }
+}
+
+/// The token at the end of an onboarding link.
+pub fn token_of(link: &str) -> String {
+    link.rsplit_once("/admin/invite/")
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_else(|| panic!("not an invite link: {link}"))
 }

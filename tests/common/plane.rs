@@ -245,7 +245,7 @@ pub async fn try_log_row(db: &TestDb, request_id: &str) -> Option<LogRow> {
     let sql = format!(
         "SELECT CAST(status AS TEXT), error_code, endpoint, provider_id, model_requested, \
          model_served, attempts, CAST(input_tokens AS TEXT), CAST(output_tokens AS TEXT), \
-         CAST(cost_micros AS TEXT) FROM request_logs WHERE request_id = '{request_id}'"
+         CAST(cost_micros AS TEXT) FROM request_logs WHERE (request_id = '{request_id}' OR client_request_id = '{request_id}')"
     );
     let rows = db.rows(&sql).await;
     let r = rows.first()?;

@@ -201,7 +201,7 @@ pub async fn budget_leased(db: &TestDb) -> i64 {
 pub async fn rows_for(db: &TestDb, table: &str, request_id: &str) -> i64 {
     int(
         db,
-        &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table} WHERE request_id = '{request_id}'"),
+        &format!("SELECT CAST(COUNT(*) AS TEXT) FROM {table} WHERE (request_id = '{request_id}' OR client_request_id = '{request_id}')"),
     )
     .await
 }
@@ -210,7 +210,7 @@ pub async fn rows_for(db: &TestDb, table: &str, request_id: &str) -> i64 {
 pub async fn flags(db: &TestDb, request_id: &str) -> Vec<String> {
     let v = db
         .scalar(&format!(
-            "SELECT COALESCE(flags, '[]') FROM request_logs WHERE request_id = '{request_id}'"
+            "SELECT COALESCE(flags, '[]') FROM request_logs WHERE (request_id = '{request_id}' OR client_request_id = '{request_id}')"
         ))
         .await;
     serde_json::from_str(&v).unwrap_or_else(|e| panic!("flags {v:?} is not a JSON array: {e}"))

@@ -9,12 +9,15 @@
 mod budgets;
 mod credentials;
 mod service_accounts;
+mod teams;
+mod users;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::admin::error::AdminError;
+use crate::config::schema::TeamRole;
 use crate::credentials::Grants;
 use crate::http::AppState;
 
@@ -24,6 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(service_accounts::router())
         .merge(credentials::router())
         .merge(budgets::router())
+        .merge(teams::router())
+        .merge(users::router())
 }
 
 /// After a credential or service-account change: reload this replica's key cache so the
@@ -37,11 +42,19 @@ pub(crate) async fn refresh_keys(state: &AppState) {
 }
 
 /// After a budget change: reload this replica's budget definitions at once (others follow
-/// the auth epoch).
+/// the auth epoch), then hand back the leases it took under the old definitions, so the very
+/// next request here is measured against the new amount — a lowered budget included.
 pub(crate) async fn reload_budgets(state: &AppState) {
     if let Err(e) = state.budgets.reload().await {
         tracing::warn!(error = %e, "budget reload after an admin change failed; the epoch watcher will retry");
     }
+    state.budgets.flush(true).await;
+}
+
+/// Before deleting a budget: settle this replica's spend and hand its unused leases back while
+/// the budget's window rows still exist.
+pub(crate) async fn return_budget_leases(state: &AppState) {
+    state.budgets.flush(true).await;
 }
 
 /// Model grants: `"all"`, or a list of catalogue model ids.
@@ -73,4 +86,22 @@ impl From<&Grants> for GrantsBody {
             Grants::Models(m) => GrantsBody::Models(m.clone()),
         }
     }
+}
+
+/// `owner`, `admin` or `member`.
+pub(crate) fn parse_role(s: &str) -> Result<TeamRole, AdminError> {
+    match s.trim() {
+        "owner" => Ok(TeamRole::Owner),
+        "admin" => Ok(TeamRole::Admin),
+        "member" => Ok(TeamRole::Member),
+        other => Err(AdminError::Invalid(format!(
+            "role: {other:?} must be owner, admin or member"
+        ))),
+    }
+}
+
+/// The onboarding link for an invite token, on the configured public URL.
+pub(crate) fn invite_link(state: &AppState, token: &str) -> String {
+    let base = state.config.server.public_url.trim_end_matches('/');
+    format!("{base}/admin/invite/{token}")
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::Nav;
-use super::view::{PAGE_SIZE, given, query_string, trim_page, when};
+use super::view::{self, PAGE_SIZE, given, query_string, trim_page};
 use crate::admin::auth::Admin;
 use crate::admin::error::AdminError;
 use crate::http::AppState;
@@ -75,14 +75,20 @@ pub struct AuditEntryView {
     pub action: String,
     pub target_kind: Option<String>,
     pub target_id: Option<String>,
+    /// The target's e-mail, when the target is a user that still exists.
+    pub target_name: Option<String>,
     /// Compact JSON; never holds secrets.
     pub details: String,
     pub client_addr: Option<String>,
 }
 
 impl AuditEntryView {
-    pub fn time(&self) -> String {
-        when(&self.at)
+    pub fn clock(&self) -> String {
+        view::clock(&self.at)
+    }
+
+    pub fn day(&self) -> String {
+        view::day(&self.at)
     }
 
     /// `kind:id`, or whichever part is known.
@@ -94,17 +100,19 @@ impl AuditEntryView {
         }
     }
 
-    /// `details` as `(key, value)` pairs for the table (strings unquoted); a non-object
-    /// value comes back as one pair with an empty key.
+    /// `details` as `(key, value)` pairs for the table (strings unquoted, nulls left out); a
+    /// non-object value comes back as one pair with an empty key.
     pub fn detail_pairs(&self) -> Vec<(String, String)> {
         let show = |v: &serde_json::Value| match v {
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
         };
         match serde_json::from_str::<serde_json::Value>(&self.details) {
-            Ok(serde_json::Value::Object(map)) => {
-                map.iter().map(|(k, v)| (k.clone(), show(v))).collect()
-            }
+            Ok(serde_json::Value::Object(map)) => map
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), show(v)))
+                .collect(),
             Ok(serde_json::Value::Null) => Vec::new(),
             Ok(other) => vec![(String::new(), show(&other))],
             Err(_) => vec![(String::new(), self.details.clone())],
@@ -141,14 +149,24 @@ pub async fn list(
     let limit = i64::try_from(PAGE_SIZE + 1).unwrap_or(i64::MAX);
     let rows = conn.ex().audit_page(&filter, &page, limit).await?;
     let (rows, more) = trim_page(rows, page.ascending());
-    let mut actors: Vec<String> = rows.iter().map(|r| r.actor.clone()).collect();
-    actors.sort();
-    actors.dedup();
-    let emails = conn.ex().names(NameKind::User, Some(&actors)).await?;
+    let users = rows.iter().flat_map(|r| {
+        let target = (r.target_kind.as_deref() == Some("user"))
+            .then(|| r.target_id.clone())
+            .flatten();
+        std::iter::once(r.actor.clone()).chain(target)
+    });
+    let mut users: Vec<String> = users.collect();
+    users.sort();
+    users.dedup();
+    let emails = conn.ex().names(NameKind::User, Some(&users)).await?;
     let items: Vec<AuditEntryView> = rows
         .into_iter()
         .map(|r| AuditEntryView {
             actor_email: emails.get(&r.actor).cloned(),
+            target_name: match (r.target_kind.as_deref(), &r.target_id) {
+                (Some("user"), Some(id)) => emails.get(id).cloned(),
+                _ => None,
+            },
             // Stored compact already; re-serialising normalises older rows.
             details: serde_json::from_str::<serde_json::Value>(&r.details)
                 .ok()

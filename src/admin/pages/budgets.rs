@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::Nav;
 use super::credentials::{NoticeQuery, fixable, rejected};
 use super::view::usd;
-use crate::admin::api::management::reload_budgets;
+use crate::admin::api::management::{reload_budgets, return_budget_leases};
 use crate::admin::auth::Admin;
 use crate::admin::error::AdminError;
 use crate::budgets::gate::Scope;
@@ -200,10 +200,10 @@ async fn create(
             Ok(Redirect::to("/admin/budgets?notice=created").into_response())
         }
         Err(e) => {
-            let message = fixable(e.into())?;
+            let (status, message) = fixable(e.into())?;
             let mut page = render_list(&state, &session, None, None, Some(message)).await?;
             page.draft = f;
-            Ok(rejected(page))
+            Ok(rejected(status, page))
         }
     }
 }
@@ -268,8 +268,9 @@ async fn update(
             Ok(Redirect::to(&format!("/admin/budgets/{}?notice=saved", b.id)).into_response())
         }
         Err(e) => {
-            let message = fixable(e.into())?;
+            let (status, message) = fixable(e.into())?;
             Ok(rejected(
+                status,
                 render_edit(&state, &session, &id, Some(f), None, Some(message)).await?,
             ))
         }
@@ -281,6 +282,7 @@ async fn delete(
     Admin(session): Admin,
     Path(id): Path<String>,
 ) -> Result<Redirect, AdminError> {
+    return_budget_leases(&state).await;
     manage::delete_budget(&state.store, &session.actor, &id).await?;
     reload_budgets(&state).await;
     Ok(Redirect::to("/admin/budgets?notice=deleted"))

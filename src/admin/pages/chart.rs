@@ -11,8 +11,13 @@ const LEFT: f64 = 72.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 32.0;
-/// Horizontal room per legend entry.
-const LEGEND_STEP: f64 = 150.0;
+/// Legend layout: an average glyph width at 12px, the swatch plus its gap, the gap between
+/// entries, the line height, and the longest label shown in full.
+const GLYPH: f64 = 7.0;
+const SWATCH: f64 = 18.0;
+const ENTRY_GAP: f64 = 28.0;
+const LEGEND_LINE: f64 = 22.0;
+const LEGEND_CHARS: usize = 28;
 /// Distinct keys drawn; the rest are summed as "Other".
 pub const TOP_KEYS: usize = 5;
 const PALETTE: [&str; TOP_KEYS + 1] = [
@@ -47,6 +52,10 @@ pub struct Tick {
 pub struct LegendItem {
     /// Left edge of the swatch.
     pub x: f64,
+    /// Top of the swatch.
+    pub y: f64,
+    /// The label, shortened to fit.
+    pub short: String,
     pub label: String,
     pub fill: &'static str,
     pub total: String,
@@ -65,6 +74,8 @@ pub struct Chart {
     pub y_ticks: Vec<Tick>,
     pub x_ticks: Vec<Tick>,
     pub legend: Vec<LegendItem>,
+    /// Height of the legend's own SVG (it wraps onto more lines when labels are long).
+    pub legend_height: f64,
     /// Nothing priced was spent in the period.
     pub empty: bool,
 }
@@ -133,7 +144,7 @@ pub fn stacked(days: &[String], series: &[Series]) -> Chart {
     let x_ticks = days
         .iter()
         .enumerate()
-        .filter(|(i, _)| i % label_every == 0)
+        .filter(|(i, _)| i.is_multiple_of(label_every))
         .map(|(i, d)| Tick {
             at: round1(LEFT + slot * (i as f64 + 0.5)),
             label: d.get(5..).unwrap_or(d).to_string(),
@@ -159,17 +170,7 @@ pub fn stacked(days: &[String], series: &[Series]) -> Chart {
             });
         }
     }
-    let legend = series
-        .iter()
-        .zip(PALETTE)
-        .enumerate()
-        .map(|(i, (s, fill))| LegendItem {
-            x: LEFT + LEGEND_STEP * i as f64,
-            label: s.label.clone(),
-            fill,
-            total: usd(s.per_day.iter().sum()),
-        })
-        .collect();
+    let (legend, legend_height) = legend(series);
     Chart {
         width: WIDTH,
         height: HEIGHT,
@@ -181,8 +182,39 @@ pub fn stacked(days: &[String], series: &[Series]) -> Chart {
         y_ticks,
         x_ticks,
         legend,
+        legend_height,
         empty: max == 0,
     }
+}
+
+/// Legend entries left to right, wrapping onto a new line before the right edge.
+fn legend(series: &[Series]) -> (Vec<LegendItem>, f64) {
+    let (mut x, mut y) = (LEFT, 6.0);
+    let mut items = Vec::with_capacity(series.len());
+    for (s, fill) in series.iter().zip(PALETTE) {
+        let short: String = if s.label.chars().count() > LEGEND_CHARS {
+            let mut t: String = s.label.chars().take(LEGEND_CHARS - 1).collect();
+            t.push('…');
+            t
+        } else {
+            s.label.clone()
+        };
+        let width = SWATCH + GLYPH * short.chars().count() as f64;
+        if x > LEFT && x + width > WIDTH - RIGHT {
+            x = LEFT;
+            y += LEGEND_LINE;
+        }
+        items.push(LegendItem {
+            x: round1(x),
+            y,
+            short,
+            label: s.label.clone(),
+            fill,
+            total: usd(s.per_day.iter().sum()),
+        });
+        x += width + ENTRY_GAP;
+    }
+    (items, y + LEGEND_LINE)
 }
 
 #[cfg(test)]
@@ -229,5 +261,21 @@ mod tests {
         assert_eq!(c.legend[1].total, "$0.00035");
         assert!(!c.empty);
         assert!(stacked(&days, &[s("a", &[0, 0])]).empty);
+    }
+
+    #[test]
+    fn long_legends_wrap_instead_of_overlapping() {
+        let long: Vec<Series> = (0..6)
+            .map(|i| s(&format!("a-rather-long-service-account-name-{i}"), &[1]))
+            .collect();
+        let (items, height) = legend(&long);
+        assert!(height > LEGEND_LINE, "wrapped onto more lines");
+        for pair in items.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let end = a.x + SWATCH + GLYPH * a.short.chars().count() as f64;
+            assert!(b.y > a.y || b.x > end, "{a:?} overlaps {b:?}");
+            assert!(end <= WIDTH, "{a:?} runs off the chart");
+        }
+        assert!(items[0].short.ends_with('…'));
     }
 }

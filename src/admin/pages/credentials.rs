@@ -3,26 +3,27 @@
 //! pages share with them — the table rows, the issue form, the "shown once" secret page and the
 //! small notices shown after a redirect. Permission checks live in `credentials::lifecycle`.
 
+mod forms;
+
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
-use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
+use chrono::Duration;
 
-use super::view::when;
+pub use self::forms::{Fields, NoticeQuery, fixable, rejected, short};
 use super::Nav;
+use super::view::when;
 use crate::admin::api::management::refresh_keys;
 use crate::admin::auth::Admin;
 use crate::admin::error::AdminError;
+use crate::credentials::Grants;
 use crate::credentials::lifecycle::{
-    self, can_manage, CredentialFilter, CredentialOwner, CredentialView, NewCredential,
+    self, CredentialFilter, CredentialOwner, CredentialView, NewCredential, can_manage,
 };
 use crate::credentials::manage::OwnerSpec;
-use crate::credentials::Grants;
 use crate::http::AppState;
 use crate::identity::permissions::Actor;
 use crate::identity::sessions::Session;
@@ -34,91 +35,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/credentials/{id}/revoke", post(revoke))
         .route("/admin/credentials/{id}/rotate", post(rotate))
         .route("/admin/credentials/{id}/grants", post(set_grants))
-}
-
-/// `?notice=` after a redirect: a fixed message per code, never text from the URL.
-#[derive(Debug, Default, Deserialize)]
-pub struct NoticeQuery {
-    pub notice: Option<String>,
-}
-
-impl NoticeQuery {
-    pub fn message(&self) -> Option<&'static str> {
-        Some(match self.notice.as_deref()? {
-            "created" => "Created.",
-            "renamed" => "Renamed.",
-            "saved" => "Saved.",
-            "deleted" => "Deleted.",
-            "deactivated" => "Deactivated. Its credentials stopped working.",
-            "reactivated" => "Reactivated.",
-            "revoked" => "Credential revoked. It no longer works.",
-            "grants" => "Model grants saved.",
-            "removed" => "Removed.",
-            "role" => "Role changed.",
-            "added" => "Added.",
-            "invite-revoked" => "Invite revoked. The link no longer works.",
-            "admin-granted" => "Platform admin granted.",
-            "admin-revoked" => "Platform admin revoked.",
-            _ => return None,
-        })
-    }
-}
-
-/// A form posted as raw pairs, so repeated fields (checkboxes) survive.
-pub struct Fields(pub Vec<(String, String)>);
-
-impl Fields {
-    /// The first value of `name`, trimmed; `""` when absent.
-    pub fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.trim())
-    }
-
-    /// Every value of `name`.
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_string())
-            .collect()
-    }
-
-    /// `grants=all`, or `grants=some` with `model` checkboxes.
-    pub fn grants(&self) -> Grants {
-        match self.get("grants") {
-            "some" => Grants::Models(self.all("model")),
-            _ => Grants::All,
-        }
-    }
-
-    /// `expires_days` (empty: never).
-    pub fn expiry(&self) -> Result<Option<DateTime<Utc>>, AdminError> {
-        match self.get("expires_days") {
-            "" | "never" => Ok(None),
-            d => d
-                .parse::<i64>()
-                .ok()
-                .filter(|d| (1..=3650).contains(d))
-                .map(|d| Some(Utc::now() + Duration::days(d)))
-                .ok_or_else(|| AdminError::Invalid("expiry: choose a number of days".into())),
-        }
-    }
-}
-
-/// The message of an error the person can fix on the same page (bad input, a conflict);
-/// anything else stays an error page.
-pub fn fixable(e: AdminError) -> Result<String, AdminError> {
-    match e {
-        AdminError::Invalid(m) | AdminError::Conflict(m) => Ok(m),
-        other => Err(other),
-    }
-}
-
-/// Re-renders `page` with status 400 after a fixable error.
-pub fn rejected(page: impl IntoResponse) -> Response {
-    (StatusCode::BAD_REQUEST, page).into_response()
 }
 
 /// One credential as a table row.
@@ -157,13 +73,9 @@ impl CredRow {
                 Grants::All => "all models".into(),
                 Grants::Models(m) => m.join(", "),
             },
-            created: when(&c.created_at),
-            last_used: c.last_used_at.as_ref().map_or("never".into(), when),
-            expires: match (c.status.as_str(), c.expires_at.as_ref()) {
-                ("rotating", Some(t)) => format!("{} (rotation grace)", when(t)),
-                (_, Some(t)) => when(t),
-                (_, None) => "never".into(),
-            },
+            created: short(&c.created_at),
+            last_used: c.last_used_at.as_ref().map_or("never".into(), short),
+            expires: c.expires_at.as_ref().map_or("never".into(), short),
             status: c.status.as_str(),
             badge,
             owner_active: c.owner_active,
@@ -295,8 +207,11 @@ async fn issue_mine(
             Ok(SecretPage::new(&session, "Credential issued", new, None).into_response())
         }
         Err(e) => {
-            let message = fixable(e)?;
-            Ok(rejected(render_mine(&state, &session, None, Some(message)).await?))
+            let (status, message) = fixable(e)?;
+            Ok(rejected(
+                status,
+                render_mine(&state, &session, None, Some(message)).await?,
+            ))
         }
     }
 }
@@ -403,15 +318,20 @@ async fn rotate(
         Ok(r) => {
             refresh_keys(&state).await;
             let old_note = match (r.old.status.as_str(), r.old.expires_at.as_ref()) {
-                ("rotating", Some(t)) => format!("The old key keeps working until {} UTC.", when(t)),
+                ("rotating", Some(t)) => {
+                    format!("The old key keeps working until {} UTC.", when(t))
+                }
                 _ => "The old key was revoked and no longer works.".into(),
             };
             let page = SecretPage::new(&session, "Credential rotated", r.new, Some(old_note));
             Ok(page.into_response())
         }
         Err(e) => {
-            let message = fixable(e.into())?;
-            Ok(rejected(render_detail(&state, &session, &id, None, Some(message)).await?))
+            let (status, message) = fixable(e.into())?;
+            Ok(rejected(
+                status,
+                render_detail(&state, &session, &id, None, Some(message)).await?,
+            ))
         }
     }
 }
@@ -429,8 +349,11 @@ async fn set_grants(
             Ok(Redirect::to(&format!("/admin/credentials/{}?notice=grants", c.id)).into_response())
         }
         Err(e) => {
-            let message = fixable(e.into())?;
-            Ok(rejected(render_detail(&state, &session, &id, None, Some(message)).await?))
+            let (status, message) = fixable(e.into())?;
+            Ok(rejected(
+                status,
+                render_detail(&state, &session, &id, None, Some(message)).await?,
+            ))
         }
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::view::{ms, usd, when};
+use super::view::{self, count, ms, usd, when};
 use crate::store::observe::NameKind;
 use crate::store::rows::RequestLogRow;
 use crate::store::{Conn, Result};
@@ -44,6 +44,14 @@ pub struct LogEntry {
 impl LogEntry {
     pub fn time(&self) -> String {
         when(&self.at)
+    }
+
+    pub fn clock(&self) -> String {
+        view::clock(&self.at)
+    }
+
+    pub fn day(&self) -> String {
+        view::day(&self.at)
     }
 
     /// The first 8 characters of the request id, for narrow tables.
@@ -100,7 +108,7 @@ impl LogEntry {
     pub fn tokens(&self) -> String {
         match (self.input_tokens, self.output_tokens) {
             (None, None) => "—".into(),
-            (i, o) => format!("{} / {}", i.unwrap_or(0), o.unwrap_or(0)),
+            (i, o) => format!("{} / {}", count(i.unwrap_or(0)), count(o.unwrap_or(0))),
         }
     }
 
@@ -254,7 +262,10 @@ mod tests {
                 {"provider":"b","status":null,"latency_us":20000}]"#,
         );
         assert_eq!(a.len(), 2);
-        assert_eq!((a[0].status, a[0].latency()), (Some(502), "1.5 ms".into()));
+        assert_eq!(
+            (a[0].status, a[0].latency()),
+            (Some(502), "1.5\u{a0}ms".into())
+        );
         assert_eq!((a[1].status, a[1].status_class()), (None, "bad"));
         assert!(attempts("not json").is_empty());
     }

@@ -12,7 +12,7 @@ use axum::{Router, routing::post};
 use serde::Deserialize;
 
 use crate::admin::auth::{
-    PRE_COOKIE, SESSION_COOKIE, SignedIn, client, cookie, secure_cookies, set_cookie,
+    PRE_COOKIE, SESSION_COOKIE, SignedIn, client, pre_token, secure_cookies, set_cookie,
 };
 use crate::admin::error::AdminError;
 use crate::http::AppState;
@@ -45,17 +45,6 @@ fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with("/admin") && !n.starts_with("//") => n.to_string(),
         _ => "/admin".into(),
-    }
-}
-
-fn pre_token(headers: &HeaderMap) -> String {
-    match cookie(headers, PRE_COOKIE) {
-        Some(t) if t.len() == 64 => t.to_string(),
-        _ => {
-            let mut bytes = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-            hex::encode(bytes)
-        }
     }
 }
 

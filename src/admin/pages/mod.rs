@@ -6,12 +6,15 @@ pub mod budgets;
 pub mod chart;
 pub mod credentials;
 pub mod dashboard;
+pub mod invites;
 pub mod log_entry;
 pub mod login;
 pub mod logs;
 pub mod models;
 pub mod service_accounts;
 pub mod spend;
+pub mod teams;
+pub mod users;
 pub mod view;
 
 use axum::Router;
@@ -51,4 +54,7 @@ pub fn routes() -> Router<AppState> {
         .merge(service_accounts::routes())
         .merge(credentials::routes())
         .merge(budgets::routes())
+        .merge(teams::routes())
+        .merge(users::routes())
+        .merge(invites::routes())
 }

@@ -121,8 +121,8 @@ pub fn list(state: &AppState, actor: &Actor) -> Result<ModelList, AdminError> {
 pub struct ModelsPage {
     nav: Option<Nav>,
     list: ModelList,
-    aliases: usize,
-    routes: usize,
+    /// "4 models, 1 alias, 5 routes".
+    summary: String,
 }
 
 async fn page(
@@ -130,10 +130,19 @@ async fn page(
     Admin(session): Admin,
 ) -> Result<ModelsPage, AdminError> {
     let list = list(&state, &session.actor)?;
+    let aliases = list.items.iter().filter(|m| m.alias_of.is_some()).count();
+    let routes: usize = list.items.iter().map(|m| m.routes.len()).sum();
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
     Ok(ModelsPage {
         nav: Some(Nav::new(&session, "models")),
-        aliases: list.items.iter().filter(|m| m.alias_of.is_some()).count(),
-        routes: list.items.iter().map(|m| m.routes.len()).sum(),
+        summary: [
+            n(list.items.len() - aliases, "model", "models"),
+            n(aliases, "alias", "aliases"),
+            n(routes, "route", "routes"),
+        ]
+        .join(", "),
         list,
     })
 }

@@ -134,17 +134,17 @@ async fn create(
     Admin(session): Admin,
     Form(f): Form<CreateForm>,
 ) -> Result<Response, AdminError> {
-    match sa::create_service_account(&state.store, &session.actor, &f.team, &f.id, &f.name).await
-    {
-        Ok(created) => {
-            Ok(Redirect::to(&format!("/admin/service-accounts/{}?notice=created", created.id))
-                .into_response())
-        }
+    match sa::create_service_account(&state.store, &session.actor, &f.team, &f.id, &f.name).await {
+        Ok(created) => Ok(Redirect::to(&format!(
+            "/admin/service-accounts/{}?notice=created",
+            created.id
+        ))
+        .into_response()),
         Err(e) => {
-            let message = fixable(e.into())?;
+            let (status, message) = fixable(e.into())?;
             let mut page = render_list(&state, &session, None, None, Some(message)).await?;
             page.draft = (f.team, f.id, f.name);
-            Ok(rejected(page))
+            Ok(rejected(status, page))
         }
     }
 }
@@ -209,8 +209,9 @@ async fn settle(
             Redirect::to(&format!("/admin/service-accounts/{id}?notice={notice}")).into_response(),
         ),
         Err(e) => {
-            let message = fixable(e)?;
+            let (status, message) = fixable(e)?;
             Ok(rejected(
+                status,
                 render_detail(state, session, id, None, Some(message)).await?,
             ))
         }
@@ -239,7 +240,14 @@ async fn deactivate(
 ) -> Result<Response, AdminError> {
     let result = sa::deactivate_service_account(&state.store, &session.actor, &id).await;
     refresh_keys(&state).await;
-    settle(&state, &session, &id, result.map_err(Into::into), "deactivated").await
+    settle(
+        &state,
+        &session,
+        &id,
+        result.map_err(Into::into),
+        "deactivated",
+    )
+    .await
 }
 
 async fn reactivate(
@@ -249,7 +257,14 @@ async fn reactivate(
 ) -> Result<Response, AdminError> {
     let result = sa::reactivate_service_account(&state.store, &session.actor, &id).await;
     refresh_keys(&state).await;
-    settle(&state, &session, &id, result.map_err(Into::into), "reactivated").await
+    settle(
+        &state,
+        &session,
+        &id,
+        result.map_err(Into::into),
+        "reactivated",
+    )
+    .await
 }
 
 async fn issue(
@@ -280,8 +295,9 @@ async fn issue(
             Ok(SecretPage::new(&session, "Credential issued", new, None).into_response())
         }
         Err(e) => {
-            let message = fixable(e)?;
+            let (status, message) = fixable(e)?;
             Ok(rejected(
+                status,
                 render_detail(&state, &session, &id, None, Some(message)).await?,
             ))
         }

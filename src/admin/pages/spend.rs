@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::Nav;
 use super::chart::{self, Chart, Series};
 use super::dashboard::scope_of;
-use super::view::{given, usd};
+use super::view::{count, given, usd};
 use crate::admin::auth::Admin;
 use crate::admin::error::AdminError;
 use crate::http::AppState;
@@ -94,8 +94,19 @@ pub struct SpendLine {
 }
 
 impl SpendLine {
+    /// The priced spend; `—` when every request was unpriced (never `$0.00`, which would read
+    /// as free).
     pub fn cost(&self) -> String {
-        usd(self.cost_micros)
+        if self.cost_micros == 0 && self.unpriced_requests == self.requests {
+            "—".into()
+        } else {
+            usd(self.cost_micros)
+        }
+    }
+
+    /// (requests, input tokens, output tokens), grouped by thousands.
+    pub fn counts(&self) -> [String; 3] {
+        [self.requests, self.input_tokens, self.output_tokens].map(count)
     }
 }
 
@@ -121,6 +132,10 @@ pub struct SpendReport {
 impl SpendReport {
     pub fn cost(&self) -> String {
         usd(self.cost_micros)
+    }
+
+    pub fn request_count(&self) -> String {
+        count(self.requests)
     }
 
     pub fn by_label(&self) -> &'static str {
@@ -240,9 +255,11 @@ fn chart_of(report: &SpendReport, period: &[String]) -> Chart {
         .enumerate()
         .map(|(i, d)| (d.as_str(), i))
         .collect();
+    // Keys without priced spend (only unpriced requests) would draw nothing.
     let series = report
         .totals
         .iter()
+        .filter(|t| t.cost_micros > 0)
         .map(|t| {
             let mut per_day = vec![0; period.len()];
             for line in report.daily.iter().filter(|l| l.key == t.key) {

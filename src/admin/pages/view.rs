@@ -46,19 +46,46 @@ pub fn usd(micros: i64) -> String {
     MicroUsd::from_micros(micros).to_string()
 }
 
-/// Microseconds as milliseconds, with one decimal below 10 ms.
+/// Microseconds as milliseconds, with one decimal below 10 ms (and a no-break space, so the
+/// unit never wraps away from its number).
 pub fn ms(us: i64) -> String {
     let ms = us as f64 / 1000.0;
     if ms < 10.0 {
-        format!("{ms:.1} ms")
+        format!("{ms:.1}\u{a0}ms")
     } else {
-        format!("{ms:.0} ms")
+        format!("{ms:.0}\u{a0}ms")
     }
+}
+
+/// `1,234,567`.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 /// `2025-01-31 23:59:59` (UTC).
 pub fn when(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// `23:59:59` (UTC), for narrow tables (with [`day`] beneath).
+pub fn clock(t: &DateTime<Utc>) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+/// `31 Jan 2025` (UTC), with no-break spaces so it never wraps under a [`clock`].
+pub fn day(t: &DateTime<Utc>) -> String {
+    t.format("%d\u{a0}%b\u{a0}%Y").to_string()
 }
 
 /// `?k=v&…` for the non-empty pairs, URL-encoded (empty when there are none).
@@ -105,6 +132,19 @@ mod tests {
         assert_eq!((to - from).num_hours(), 24);
         assert!(instant("to", &Some("yesterday".into()), true).is_err());
         assert_eq!(instant("to", &Some("  ".into()), true).unwrap(), None);
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        let cases = [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (-1234567, "-1,234,567"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(count(n), want);
+        }
     }
 
     #[test]

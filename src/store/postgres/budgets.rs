@@ -167,7 +167,8 @@ pub async fn insert_ledger(c: &mut PgConnection, rows: &[LedgerRow]) -> Result<(
     }
     let mut q = QueryBuilder::new(
         "INSERT INTO usage_ledger (request_id, at, credential_id, user_id, service_account_id, \
-         team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, priced) ",
+         team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, priced, \
+         client_request_id) ",
     );
     q.push_values(rows, |mut b, r| {
         b.push_bind(&r.request_id)
@@ -182,7 +183,8 @@ pub async fn insert_ledger(c: &mut PgConnection, rows: &[LedgerRow]) -> Result<(
             .push_bind(r.output_tokens)
             .push_bind(r.cached_tokens)
             .push_bind(r.cost_micros)
-            .push_bind(r.priced);
+            .push_bind(r.priced)
+            .push_bind(&r.client_request_id);
     });
     q.push(" ON CONFLICT (request_id) DO NOTHING");
     q.build().execute(c).await?;

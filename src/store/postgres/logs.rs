@@ -13,7 +13,7 @@ pub async fn insert_request_logs(c: &mut PgConnection, rows: &[RequestLogRow]) -
         "INSERT INTO request_logs (request_id, at, credential_id, user_id, service_account_id, \
          team_id, endpoint, model_requested, model_served, provider_id, attempts, status, \
          error_code, latency_us, upstream_latency_us, input_tokens, output_tokens, cost_micros, \
-         flags, payload) ",
+         flags, payload, client_request_id) ",
     );
     q.push_values(rows, |mut b, r| {
         b.push_bind(&r.request_id)
@@ -35,7 +35,8 @@ pub async fn insert_request_logs(c: &mut PgConnection, rows: &[RequestLogRow]) -
             .push_bind(r.output_tokens)
             .push_bind(r.cost_micros)
             .push_bind(&r.flags)
-            .push_bind(&r.payload);
+            .push_bind(&r.payload)
+            .push_bind(&r.client_request_id);
     });
     q.push(" ON CONFLICT (request_id) DO NOTHING");
     q.build().execute(c).await?;
@@ -46,8 +47,8 @@ pub async fn recent_request_logs(c: &mut PgConnection, limit: i64) -> Result<Vec
     let rows = sqlx::query(
         "SELECT request_id, at, credential_id, user_id, service_account_id, team_id, endpoint, \
          model_requested, model_served, provider_id, attempts, status, error_code, latency_us, \
-         upstream_latency_us, input_tokens, output_tokens, cost_micros, flags, payload \
-         FROM request_logs ORDER BY at DESC, request_id LIMIT $1",
+         upstream_latency_us, input_tokens, output_tokens, cost_micros, flags, payload, \
+         client_request_id FROM request_logs ORDER BY at DESC, request_id LIMIT $1",
     )
     .bind(limit)
     .fetch_all(c)
@@ -75,6 +76,7 @@ pub async fn recent_request_logs(c: &mut PgConnection, limit: i64) -> Result<Vec
                 cost_micros: r.try_get(17)?,
                 flags: r.try_get(18)?,
                 payload: r.try_get(19)?,
+                client_request_id: r.try_get(20)?,
             })
         })
         .collect()

@@ -59,6 +59,7 @@ fn log_row(r: &PgRow) -> std::result::Result<RequestLogRow, sqlx::Error> {
         cost_micros: r.try_get(17)?,
         flags: r.try_get(18)?,
         payload: r.try_get(19)?,
+        client_request_id: r.try_get(20)?,
     })
 }
 

@@ -166,8 +166,9 @@ pub async fn insert_ledger(c: &Connection, rows: &[LedgerRow]) -> Result<()> {
     for r in rows {
         c.execute(
             "INSERT INTO usage_ledger (request_id, at, credential_id, user_id, service_account_id, \
-             team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, priced) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
+             team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, priced, \
+             client_request_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
              ON CONFLICT (request_id) DO NOTHING",
             params![
                 r.request_id.as_str(),
@@ -182,7 +183,8 @@ pub async fn insert_ledger(c: &Connection, rows: &[LedgerRow]) -> Result<()> {
                 r.output_tokens,
                 r.cached_tokens,
                 r.cost_micros,
-                r.priced as i64
+                r.priced as i64,
+                r.client_request_id.clone()
             ],
         )
         .await?;

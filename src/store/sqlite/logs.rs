@@ -8,12 +8,13 @@ use crate::store::rows::RequestLogRow;
 
 const COLUMNS: &str = "request_id, at, credential_id, user_id, service_account_id, team_id, \
      endpoint, model_requested, model_served, provider_id, attempts, status, error_code, \
-     latency_us, upstream_latency_us, input_tokens, output_tokens, cost_micros, flags, payload";
+     latency_us, upstream_latency_us, input_tokens, output_tokens, cost_micros, flags, payload, \
+     client_request_id";
 
 pub async fn insert_request_logs(c: &Connection, rows: &[RequestLogRow]) -> Result<()> {
     let sql = format!(
         "INSERT INTO request_logs ({COLUMNS}) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
          ON CONFLICT (request_id) DO NOTHING"
     );
     for r in rows {
@@ -39,7 +40,8 @@ pub async fn insert_request_logs(c: &Connection, rows: &[RequestLogRow]) -> Resu
                 r.output_tokens,
                 r.cost_micros,
                 r.flags.clone(),
-                r.payload.clone()
+                r.payload.clone(),
+                r.client_request_id.clone()
             ],
         )
         .await?;
@@ -72,6 +74,7 @@ pub async fn recent_request_logs(c: &Connection, limit: i64) -> Result<Vec<Reque
             cost_micros: r.get(17)?,
             flags: r.get(18)?,
             payload: r.get(19)?,
+            client_request_id: r.get(20)?,
         })
     })
     .await

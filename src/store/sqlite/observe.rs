@@ -52,6 +52,7 @@ fn log_row(r: &Row) -> Result<RequestLogRow> {
         cost_micros: r.get(17)?,
         flags: r.get(18)?,
         payload: r.get(19)?,
+        client_request_id: r.get(20)?,
     })
 }
 

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::reload_budgets;
+use super::{reload_budgets, return_budget_leases};
 use crate::admin::api::ErrorBody;
 use crate::admin::auth::ApiAdmin;
 use crate::admin::error::ApiError;
@@ -259,6 +259,7 @@ async fn delete(
     ApiAdmin(session): ApiAdmin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    return_budget_leases(&state).await;
     manage::delete_budget(&state.store, &session.actor, &id).await?;
     reload_budgets(&state).await;
     Ok(StatusCode::NO_CONTENT)

@@ -177,8 +177,7 @@ async fn rename(
     Path(id): Path<String>,
     Json(body): Json<RenameServiceAccount>,
 ) -> Result<Json<ServiceAccountBody>, ApiError> {
-    let renamed =
-        sa::rename_service_account(&state.store, &session.actor, &id, &body.name).await?;
+    let renamed = sa::rename_service_account(&state.store, &session.actor, &id, &body.name).await?;
     Ok(Json(renamed.into()))
 }
 
