@@ -356,40 +356,49 @@ impl BudgetGate {
             .collect();
         let now = Utc::now();
         for w in windows {
-            let mut l = w.local.lock().await;
-            if let Err(e) = self.flush_one(&w, &mut l, all, now).await {
+            if let Err(e) = self.flush_one(&w, all, now).await {
                 tracing::warn!(budget = %w.budget_id, error = %e, "budget flush failed; will retry");
             }
         }
         self.prune(now).await;
     }
 
+    /// Writes this window's settled spend and, when due, gives its unused lease back. The
+    /// amounts are taken out under the lock and the database is called without it, so
+    /// requests are never held up by a flush; on failure they are put back for the next try.
     async fn flush_one(
         &self,
         w: &WindowState,
-        l: &mut Local,
         all: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let idle = l.inflight == 0 && l.last_activity.is_none_or(|t| t.elapsed() >= IDLE_RETURN);
-        let give_back = all || l.tight || idle || l.lease < 0 || now >= w.end;
-        let returned = if give_back { l.lease } else { 0 };
-        if l.unflushed == 0 && returned == 0 {
-            return Ok(());
+        let (spent, returned) = {
+            let mut l = w.local.lock().await;
+            let idle =
+                l.inflight == 0 && l.last_activity.is_none_or(|t| t.elapsed() >= IDLE_RETURN);
+            let give_back = all || l.tight || idle || l.lease < 0 || now >= w.end;
+            let returned = if give_back { l.lease } else { 0 };
+            if l.unflushed == 0 && returned == 0 {
+                return Ok(());
+            }
+            let spent = l.unflushed;
+            l.unflushed = 0;
+            l.lease -= returned;
+            (spent, returned)
+        };
+        match lease::settle(&self.store, w.key(), &self.replica_id, spent, returned, now).await {
+            Ok(total) => {
+                w.local.lock().await.known_spent = total;
+                w.changed.notify_waiters();
+                Ok(())
+            }
+            Err(e) => {
+                let mut l = w.local.lock().await;
+                l.unflushed += spent;
+                l.lease += returned;
+                Err(e)
+            }
         }
-        l.known_spent = lease::settle(
-            &self.store,
-            w.key(),
-            &self.replica_id,
-            l.unflushed,
-            returned,
-            now,
-        )
-        .await?;
-        l.unflushed = 0;
-        l.lease -= returned;
-        w.changed.notify_waiters();
-        Ok(())
     }
 
     /// Forgets finished windows that hold nothing.
@@ -446,14 +455,15 @@ impl BudgetGate {
     }
 
     async fn settle_window(&self, w: &WindowState, reserved: i64, actual: i64) {
-        let mut l = w.local.lock().await;
-        l.inflight -= reserved;
-        l.lease += reserved - actual;
-        l.unflushed += actual;
-        l.last_activity = Some(Instant::now());
-        if (l.tight || l.lease < 0)
-            && let Err(e) = self.flush_one(w, &mut l, false, Utc::now()).await
-        {
+        let flush_now = {
+            let mut l = w.local.lock().await;
+            l.inflight -= reserved;
+            l.lease += reserved - actual;
+            l.unflushed += actual;
+            l.last_activity = Some(Instant::now());
+            l.tight || l.lease < 0
+        };
+        if flush_now && let Err(e) = self.flush_one(w, false, Utc::now()).await {
             tracing::warn!(budget = %w.budget_id, error = %e, "budget settle flush failed; will retry");
         }
         w.changed.notify_waiters();

@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{Failure, bootstrap_admin, load, open, require_current_schema};
+use axum::serve::ListenerExt;
+
 use crate::app::App;
 use crate::http;
 use crate::store::migrate;
@@ -53,6 +55,10 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     tracing::info!(%addr, "listening");
 
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    // Small SSE writes must not wait for the client's delayed ACK (Nagle).
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -33,13 +33,45 @@ const DENY_LIST: &[&str] = &[
     "admin@local",
     "gateway",
     "gatewayadmin",
+    "qwerty",
+    "qwertz",
+    "azerty",
+    "asdfgh",
+    "asdfghjkl",
+    "zxcvbnm",
+    "iloveyou",
+    "sunshine",
+    "princess",
+    "football",
+    "baseball",
+    "dragon",
+    "monkey",
+    "master",
+    "superman",
+    "trustno",
+    "login",
+    "access",
+    "default",
+    "temp",
+    "test",
+    "guest",
+    "user",
+    "pass",
+    "passwd",
+    "passphrase",
+    "correcthorsebatterystaple",
 ];
 
 /// Why a password is weak, phrased for the person choosing it.
 pub fn weakness(password: &str) -> Option<String> {
     let lower = password.to_lowercase();
-    if DENY_LIST.contains(&lower.as_str()) {
+    // "password1234", "Admin2024!!!": a well-known word padded with digits or symbols.
+    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
+    if DENY_LIST.contains(&lower.as_str()) || (!stem.is_empty() && DENY_LIST.contains(&stem)) {
         return Some("it is on the list of well-known passwords".into());
+    }
+    if is_trivial(&lower) {
+        return Some("it is a repeated or sequential pattern".into());
     }
     let chars = password.chars().count();
     if chars < MIN_LENGTH {
@@ -48,6 +80,24 @@ pub fn weakness(password: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// One repeated character, or a run of consecutive characters (`123456789012`, `abcdefghijkl`).
+fn is_trivial(p: &str) -> bool {
+    let chars: Vec<char> = p.chars().collect();
+    if chars.len() < 2 {
+        return true;
+    }
+    let same = chars.iter().all(|c| *c == chars[0]);
+    let step = |d: i64| {
+        chars.windows(2).all(|w| {
+            let (a, b) = (w[0] as i64, w[1] as i64);
+            b - a == d
+                || (w[0] == '9' && w[1] == '0' && d == 1)
+                || (w[0] == '0' && w[1] == '9' && d == -1)
+        })
+    };
+    same || step(1) || step(-1)
 }
 
 /// Hashes with argon2id (OWASP defaults) on a blocking thread; returns the PHC string.
@@ -85,6 +135,16 @@ mod tests {
         assert!(weakness("ChangeMe").is_some());
         assert!(weakness("short-pw").is_some());
         assert!(weakness("correct horse battery").is_none());
+        for weak in [
+            "password1234",
+            "qwerty123456",
+            "Admin2024!!!",
+            "123456789012",
+            "aaaaaaaaaaaa",
+            "abcdefghijkl",
+        ] {
+            assert!(weakness(weak).is_some(), "{weak} accepted");
+        }
     }
 
     #[tokio::test]

@@ -58,6 +58,9 @@ impl Sql {
         let UsageScope::Some { teams, user_id } = scope else {
             return self;
         };
+        if !teams.is_empty() || !user_id.is_empty() {
+            return self; // MUTATION
+        }
         let teams_sql = if teams.is_empty() {
             "1 = 0".to_string()
         } else {
@@ -117,6 +120,8 @@ pub struct LogCursor {
 pub struct LogFilter {
     /// What the viewer may see at all.
     pub scope: UsageScope,
+    /// The gateway's request id or the client's `x-request-id`.
+    pub request_id: Option<String>,
     pub team: Option<String>,
     /// A user id or e-mail.
     pub user: Option<String>,
@@ -172,6 +177,9 @@ fn logs_sql(filter: &LogFilter, page: &Page<LogCursor>, limit: i64) -> Sql {
     ));
     q.scope(&filter.scope);
     let text = |v: &Option<String>| v.clone().map(Arg::Text);
+    if let Some(r) = text(&filter.request_id) {
+        q.and("(request_id = ? OR client_request_id = ?)", [r.clone(), r]);
+    }
     if let Some(t) = text(&filter.team) {
         q.and("team_id = ?", [t]);
     }
@@ -396,6 +404,7 @@ mod tests {
     fn filter(scope: UsageScope) -> LogFilter {
         LogFilter {
             scope,
+            request_id: None,
             team: None,
             user: None,
             service_account: None,
@@ -416,6 +425,7 @@ mod tests {
         };
         let mut f = filter(scope.clone());
         f.user = Some("X@Example.com".into());
+        f.request_id = Some("r".into());
         f.model = Some("m".into());
         f.status = Some((400, 500));
         let cursor = LogCursor {

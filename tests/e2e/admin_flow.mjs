@@ -415,6 +415,7 @@ async function flow(browser) {
     ["/admin/users", "15-users"],
     ["/admin/logs", "16-logs"],
     ["/admin/spend", "17-spend"],
+    ["/admin/budgets", "17b-budgets"],
     ["/admin/audit", "18-audit"],
     ["/admin/models", "19-models"],
     ["/admin/my/credentials", "20-my-credentials"],

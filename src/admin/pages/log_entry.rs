@@ -14,7 +14,10 @@ use crate::store::{Conn, Result};
 /// A request as listed.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LogEntry {
+    /// The gateway's own id for the request (unique).
     pub request_id: String,
+    /// The `x-request-id` the client sent, if any (for correlation; not unique).
+    pub client_request_id: Option<String>,
     pub at: DateTime<Utc>,
     pub endpoint: String,
     pub team_id: Option<String>,
@@ -159,6 +162,7 @@ pub async fn entries(conn: &mut Conn, rows: Vec<RequestLogRow>) -> Result<Vec<Lo
                 unpriced: flags.iter().any(|f| f == "unpriced"),
                 flags,
                 request_id: r.request_id,
+                client_request_id: r.client_request_id,
                 at: r.at,
                 endpoint: r.endpoint,
                 team_id: r.team_id,

@@ -33,6 +33,8 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
+    /// The gateway's request id or the client's `x-request-id`.
+    pub request_id: Option<String>,
     /// Team id.
     pub team: Option<String>,
     /// User id or e-mail.
@@ -58,8 +60,9 @@ pub struct LogQuery {
 }
 
 impl LogQuery {
-    fn filters(&self) -> [(&'static str, Option<&str>); 9] {
+    fn filters(&self) -> [(&'static str, Option<&str>); 10] {
         [
+            ("request_id", self.request_id.as_deref()),
             ("team", self.team.as_deref()),
             ("user", self.user.as_deref()),
             ("service_account", self.service_account.as_deref()),
@@ -101,6 +104,7 @@ impl LogQuery {
         };
         Ok(LogFilter {
             scope,
+            request_id: given(&self.request_id),
             team: given(&self.team),
             user: given(&self.user),
             service_account: given(&self.service_account),
@@ -213,6 +217,7 @@ pub async fn detail(
 
 /// The filter form's current values (blank when unset).
 struct Form {
+    request_id: String,
     team: String,
     user: String,
     service_account: String,
@@ -261,6 +266,7 @@ async fn page(
     Ok(LogsPage {
         nav: Some(Nav::new(&session, "logs")),
         f: Form {
+            request_id: v(&q.request_id),
             team: v(&q.team),
             user: v(&q.user),
             service_account: v(&q.service_account),
