@@ -58,9 +58,6 @@ impl Sql {
         let UsageScope::Some { teams, user_id } = scope else {
             return self;
         };
-        if !teams.is_empty() || !user_id.is_empty() {
-            return self; // MUTATION
-        }
         let teams_sql = if teams.is_empty() {
             "1 = 0".to_string()
         } else {
