@@ -26,12 +26,17 @@ async fn purge(gw: &Gateway, extra: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("purge --json is not JSON ({e}): {}", out.stdout))
 }
 
+/// Each log row's id as the test knows it: the client's `x-request-id` when one was sent,
+/// else the gateway's own (rows inserted directly by the test).
 async fn log_ids(db: &TestDb) -> Vec<String> {
-    db.rows("SELECT request_id FROM request_logs ORDER BY request_id")
+    let mut ids: Vec<String> = db
+        .rows("SELECT COALESCE(client_request_id, request_id) FROM request_logs")
         .await
         .into_iter()
         .map(|r| r[0].clone())
-        .collect()
+        .collect();
+    ids.sort();
+    ids
 }
 
 async fn purge_deletes_only_logs_older_than_the_cutoff_in_batches_and_keeps_the_ledger(
