@@ -13,14 +13,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use tokio::sync::Notify;
 
+pub use super::defs::{BudgetDef, BudgetError, Scope};
+use super::defs::{Defs, def};
 use super::lease::{self, Acquire};
-use super::window::{Cadence, WindowCache};
+pub use super::reservation::Reservation;
 use crate::credentials::Principal;
 use crate::store::budgets::WindowKey;
-use crate::store::rows::BudgetRow;
 use crate::store::{Store, StoreError};
 
 /// How long a request may wait for budget held by in-flight requests to come back.
@@ -29,63 +29,6 @@ const MAX_WAIT: Duration = Duration::from_secs(5);
 const RETRY_DB: Duration = Duration::from_millis(25);
 /// An unused lease is returned after this long without requests.
 const IDLE_RETURN: Duration = Duration::from_millis(300);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Team,
-    User,
-    ServiceAccount,
-}
-
-impl Scope {
-    fn parse(s: &str) -> Option<Scope> {
-        match s {
-            "team" => Some(Scope::Team),
-            "user" => Some(Scope::User),
-            "service_account" => Some(Scope::ServiceAccount),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Team => "team",
-            Scope::User => "user",
-            Scope::ServiceAccount => "service account",
-        }
-    }
-}
-
-/// One configured budget.
-#[derive(Debug)]
-pub struct BudgetDef {
-    pub id: String,
-    pub scope: Scope,
-    pub scope_id: String,
-    pub amount: i64,
-    pub hard: bool,
-    pub tz: Tz,
-    windows: Mutex<WindowCache>,
-}
-
-/// Why a request was refused.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum BudgetError {
-    #[error(
-        "budget {budget_id} of {scope} {scope_id} cannot cover this request (limit {limit}); \
-         it resets at {resets_at}"
-    )]
-    Exceeded {
-        budget_id: String,
-        scope: &'static str,
-        scope_id: String,
-        limit: String,
-        resets_at: String,
-    },
-    #[error("budget state is unavailable: {0}")]
-    Unavailable(String),
-}
 
 #[derive(Debug, Default)]
 struct Local {
@@ -102,7 +45,7 @@ struct Local {
     last_activity: Option<Instant>,
 }
 
-struct WindowState {
+pub(super) struct WindowState {
     budget_id: String,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
@@ -119,11 +62,6 @@ impl WindowState {
     }
 }
 
-#[derive(Default)]
-struct Defs {
-    by_scope: HashMap<(Scope, String), Vec<Arc<BudgetDef>>>,
-}
-
 /// See the module docs.
 pub struct BudgetGate {
     store: Store,
@@ -133,15 +71,6 @@ pub struct BudgetGate {
     /// Settlements running in tasks of their own (from `Drop`), which shutdown waits for.
     pending: std::sync::atomic::AtomicUsize,
     settled: Notify,
-}
-
-/// Budget held for one request; settle it, or dropping it releases everything.
-pub struct Reservation {
-    gate: Option<Arc<BudgetGate>>,
-    held: Vec<(Arc<WindowState>, i64)>,
-    amount: i64,
-    /// Soft budgets this request runs over (logged, never blocking).
-    pub flags: Vec<String>,
 }
 
 impl BudgetGate {
@@ -426,7 +355,7 @@ impl BudgetGate {
 
     /// Settles in a task of its own (for callers that cannot await, i.e. `Drop`); shutdown
     /// waits for these with [`BudgetGate::drain`] before its final flush.
-    fn settle_later(self: Arc<Self>, held: Vec<(Arc<WindowState>, i64)>, actual: i64) {
+    pub(super) fn settle_later(self: Arc<Self>, held: Vec<(Arc<WindowState>, i64)>, actual: i64) {
         use std::sync::atomic::Ordering;
         self.pending.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
@@ -454,7 +383,7 @@ impl BudgetGate {
         }
     }
 
-    async fn settle_window(&self, w: &WindowState, reserved: i64, actual: i64) {
+    pub(super) async fn settle_window(&self, w: &WindowState, reserved: i64, actual: i64) {
         let flush_now = {
             let mut l = w.local.lock().await;
             l.inflight -= reserved;
@@ -470,53 +399,6 @@ impl BudgetGate {
     }
 }
 
-impl Reservation {
-    /// A reservation that holds nothing (no budgets apply).
-    pub fn none() -> Reservation {
-        Reservation {
-            gate: None,
-            held: Vec::new(),
-            amount: 0,
-            flags: Vec::new(),
-        }
-    }
-
-    /// The reserved maximum.
-    pub fn amount(&self) -> i64 {
-        self.amount
-    }
-
-    /// Like [`Reservation::settle`], for callers that cannot await (stream teardown).
-    pub fn settle_detached(mut self, actual: i64) {
-        if let Some(gate) = self.gate.take() {
-            gate.settle_later(std::mem::take(&mut self.held), actual);
-        }
-    }
-
-    /// Records the real cost and releases the rest.
-    pub async fn settle(mut self, actual: i64) {
-        let Some(gate) = self.gate.take() else {
-            return;
-        };
-        for (w, reserved) in std::mem::take(&mut self.held) {
-            gate.settle_window(&w, reserved, actual).await;
-        }
-    }
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        // Not settled: nothing was spent (the request failed before any upstream answer).
-        let Some(gate) = self.gate.take() else {
-            return;
-        };
-        let held = std::mem::take(&mut self.held);
-        if !held.is_empty() {
-            gate.settle_later(held, 0);
-        }
-    }
-}
-
 fn exceeded(def: &BudgetDef, w: &WindowState) -> BudgetError {
     BudgetError::Exceeded {
         budget_id: def.id.clone(),
@@ -525,28 +407,4 @@ fn exceeded(def: &BudgetDef, w: &WindowState) -> BudgetError {
         limit: crate::budgets::money::MicroUsd::from_micros(def.amount).to_string(),
         resets_at: w.end.with_timezone(&def.tz).to_rfc3339(),
     }
-}
-
-fn def(row: BudgetRow) -> Result<BudgetDef, String> {
-    let scope = Scope::parse(&row.scope_kind)
-        .ok_or_else(|| format!("{}: unknown scope {}", row.id, row.scope_kind))?;
-    let tz: Tz = row
-        .timezone
-        .parse()
-        .map_err(|_| format!("{}: unknown timezone {}", row.id, row.timezone))?;
-    let cadence = match row.cadence.as_str() {
-        "daily" => Cadence::Daily,
-        "weekly" => Cadence::Weekly,
-        "monthly" => Cadence::Monthly,
-        other => return Err(format!("{}: unknown cadence {other}", row.id)),
-    };
-    Ok(BudgetDef {
-        id: row.id,
-        scope,
-        scope_id: row.scope_id,
-        amount: row.amount_micros,
-        hard: row.hard_limit,
-        tz,
-        windows: Mutex::new(WindowCache::new(cadence, tz)),
-    })
 }

@@ -7,8 +7,10 @@
 
 #[cfg(test)]
 mod cost_props;
+mod defs;
 pub mod gate;
 pub mod lease;
 pub mod manage;
 pub mod money;
+mod reservation;
 pub mod window;

@@ -11,6 +11,7 @@ pub mod password;
 pub mod permissions;
 pub mod sessions;
 pub mod teams;
+pub mod throttle;
 pub mod users;
 
 pub use email::Email;
