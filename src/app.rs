@@ -1,7 +1,8 @@
 //! Runtime wiring for `gateway serve`: builds the [`AppState`] (key cache, catalogue,
-//! providers, budget gate, request-log writer), runs the background tasks (epoch watcher,
-//! budget flusher and heartbeat, last-use flusher), and shuts them down in order so nothing
-//! queued is lost and every unused budget lease goes back.
+//! providers, budget gate, request-log writer, operational settings), runs the background
+//! tasks (epoch watcher, budget flusher and heartbeat, last-use flusher, settings poll,
+//! request-log retention), and shuts them down in order so nothing queued is lost and every
+//! unused budget lease goes back.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +16,9 @@ use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::credentials::KeyCache;
 use crate::http::AppState;
-use crate::recording::Recorder;
-use crate::recording::capture::CapturePolicy;
-use crate::store::Store;
+use crate::recording::{Recorder, retention};
+use crate::settings::LiveSettings;
+use crate::store::{Store, spawn_background};
 
 /// How often in-memory "last used" times are written.
 const LAST_USED_FLUSH: Duration = Duration::from_secs(15);
@@ -51,20 +52,30 @@ impl App {
         let budgets = BudgetGate::load(store.clone())
             .await
             .context("cannot load budgets")?;
-        let logs = &config.request_logs;
-        let capture = CapturePolicy::new(logs.capture, logs.max_payload_bytes, &logs.redact_paths)
-            .map_err(|e| anyhow::anyhow!("request_logs: {e}"))?;
+        let settings = LiveSettings::load(&store)
+            .await
+            .context("cannot load operational settings")?;
         let (stop, stop_rx) = watch::channel(false);
         let (recorder, recorder_task) = Recorder::start(store.clone(), stop_rx.clone());
         let tasks = vec![
-            tokio::spawn(watch_epoch(
+            spawn_background(watch_epoch(
                 store.clone(),
                 keys.clone(),
                 budgets.clone(),
                 stop_rx.clone(),
             )),
-            tokio::spawn(flush_last_used(keys.clone(), stop_rx.clone())),
-            tokio::spawn(budget_upkeep(budgets.clone(), stop_rx)),
+            spawn_background(flush_last_used(keys.clone(), stop_rx.clone())),
+            spawn_background(crate::settings::live::watch(
+                store.clone(),
+                settings.clone(),
+                stop_rx.clone(),
+            )),
+            spawn_background(retention::enforce(
+                store.clone(),
+                settings.clone(),
+                stop_rx.clone(),
+            )),
+            spawn_background(budget_upkeep(budgets.clone(), stop_rx)),
         ];
         Ok(App {
             state: AppState {
@@ -75,8 +86,9 @@ impl App {
                 providers: Arc::new(providers),
                 budgets,
                 recorder,
-                capture: Arc::new(capture),
+                settings,
                 streams: crate::proxy::streams::Streams::new(),
+                bootstrap_link: Arc::default(),
             },
             stop,
             recorder_task,

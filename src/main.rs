@@ -19,7 +19,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(gateway::cli::run(cli)) {
+    let outcome = runtime.block_on(gateway::cli::run(cli));
+    // Background loops live on blocking threads and have all stopped by now; never let one
+    // that is still retrying a write hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
             eprintln!("error: {:#}", failure.error);

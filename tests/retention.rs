@@ -112,6 +112,8 @@ async fn purge_deletes_only_logs_older_than_the_cutoff_in_batches_and_keeps_the_
 /// Sends one chat request whose body carries content and secrets; returns the stored payload.
 async fn captured(db: &TestDb, key: &str, yaml: &str) -> Option<String> {
     let gw = Gateway::new(db, yaml);
+    // Payload capture is an operational setting: the file's `request_logs` go in with import.
+    gw.import_settings().await;
     let server = gw.serve().await;
     let id = request_id();
     let body = json!({

@@ -167,6 +167,14 @@ models:
     Ok(path)
 }
 
+/// `GATEWAY_BENCH_WORKERS=N` runs the gateway and the reference proxy with N tokio workers
+/// (`TOKIO_WORKER_THREADS`); unset, both use one per CPU.
+fn worker_threads() -> Option<(&'static str, String)> {
+    std::env::var("GATEWAY_BENCH_WORKERS")
+        .ok()
+        .map(|n| ("TOKIO_WORKER_THREADS", n))
+}
+
 /// A `gateway` command with a clean environment, so no `GATEWAY_*` variable of the caller
 /// changes what is measured.
 fn command(config: &Path, args: &[&str]) -> Command {
@@ -178,6 +186,7 @@ fn command(config: &Path, args: &[&str]) -> Command {
             std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
         )
         .env("RUST_LOG", "warn")
+        .envs(worker_threads())
         .arg("--config")
         .arg(config)
         .args(args)
@@ -255,6 +264,7 @@ impl Server {
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env(super::reference::ROLE_ENV, super::reference::ROLE)
+            .envs(worker_threads())
             .env(super::reference::UPSTREAM_ENV, upstream_chat_url)
             .env(
                 super::reference::NODELAY_ENV,

@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 
 use super::error::AdminError;
 use crate::http::AppState;
+use crate::identity::admin_tokens;
 use crate::identity::sessions::{self, Session};
 
 /// Cookie holding the session token.
@@ -53,9 +54,18 @@ pub fn pre_token(headers: &HeaderMap) -> String {
     }
 }
 
+/// The URL people reach this gateway at: the `server.public_base_url` setting when set, else
+/// `server.public_url` from the config. No trailing `/`.
+pub fn public_url(state: &AppState) -> String {
+    let settings = state.settings.current();
+    settings
+        .public_url(&state.config.server.public_url)
+        .to_string()
+}
+
 /// Whether cookies must be `Secure` (the public URL is https).
 pub fn secure_cookies(state: &AppState) -> bool {
-    state.config.server.public_url.starts_with("https://")
+    public_url(state).starts_with("https://")
 }
 
 /// Resolves the session cookie, if any.
@@ -66,7 +76,8 @@ pub async fn session_of(
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    Ok(sessions::authenticate(&state.store, token).await?)
+    let settings = state.settings.current();
+    Ok(sessions::authenticate_with(&state.store, &settings, token).await?)
 }
 
 /// A signed-in user, even one who still has to change their password (change-password page,
@@ -110,8 +121,22 @@ pub fn client(headers: &HeaderMap, addr: Option<std::net::SocketAddr>) -> sessio
     }
 }
 
+/// The bearer token of a request, if it sent `Authorization: Bearer …`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+}
+
 /// [`Admin`] for the JSON API: the same rules, JSON errors (401, 403
-/// `password_change_required`).
+/// `password_change_required`). A request with `Authorization: Bearer gwa_…` is authenticated
+/// by that control-plane token alone (acting with its user's current role); pages never
+/// accept tokens.
 pub struct ApiAdmin(pub Session);
 
 impl FromRequestParts<AppState> for ApiAdmin {
@@ -121,6 +146,13 @@ impl FromRequestParts<AppState> for ApiAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, super::error::ApiError> {
+        if let Some(token) = bearer(&parts.headers) {
+            return match admin_tokens::authenticate(&state.store, token).await {
+                Ok(Some(s)) => Ok(ApiAdmin(s)),
+                Ok(None) => Err(AdminError::InvalidToken.into()),
+                Err(e) => Err(AdminError::from(e).into()),
+            };
+        }
         let Admin(s) = Admin::from_request_parts(parts, state).await?;
         Ok(ApiAdmin(s))
     }

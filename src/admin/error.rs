@@ -15,6 +15,17 @@ use crate::identity::IdentityError;
 pub enum AdminError {
     #[error("sign in required")]
     SignInRequired,
+    #[error(
+        "invalid, revoked or expired control-plane token (the API takes `Authorization: Bearer \
+         gwa_…` from `gateway admin token` or `gateway login`; data-plane gw_ keys never work here)"
+    )]
+    InvalidToken,
+    /// A refused password exchange (`POST /api/v1/admin/tokens`): one message whatever the
+    /// reason, as on the sign-in page.
+    #[error("{}", crate::identity::sessions::LOGIN_FAILED)]
+    LoginFailed,
+    #[error("Too many sign-in attempts. Try again in {minutes} minute(s).")]
+    Throttled { minutes: i64 },
     #[error("you must change your password before doing anything else")]
     PasswordChangeRequired,
     #[error("invalid or missing CSRF token")]
@@ -34,7 +45,10 @@ pub enum AdminError {
 impl AdminError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AdminError::SignInRequired => StatusCode::UNAUTHORIZED,
+            AdminError::SignInRequired | AdminError::InvalidToken | AdminError::LoginFailed => {
+                StatusCode::UNAUTHORIZED
+            }
+            AdminError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
             AdminError::PasswordChangeRequired | AdminError::Csrf | AdminError::Forbidden => {
                 StatusCode::FORBIDDEN
             }
@@ -48,6 +62,9 @@ impl AdminError {
     pub fn code(&self) -> &'static str {
         match self {
             AdminError::SignInRequired => "unauthenticated",
+            AdminError::InvalidToken => "invalid_token",
+            AdminError::LoginFailed => "invalid_credentials",
+            AdminError::Throttled { .. } => "throttled",
             AdminError::PasswordChangeRequired => "password_change_required",
             AdminError::Csrf => "csrf_failed",
             AdminError::Forbidden => "forbidden",
@@ -106,7 +123,9 @@ struct ErrorPage {
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         match self {
-            AdminError::SignInRequired => Redirect::to("/admin/login").into_response(),
+            AdminError::SignInRequired | AdminError::InvalidToken => {
+                Redirect::to("/admin/login").into_response()
+            }
             AdminError::PasswordChangeRequired => {
                 Redirect::to("/admin/change-password").into_response()
             }

@@ -21,5 +21,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(api::routes())
         .merge(statics::routes())
         .layer(middleware::from_fn_with_state(state, guard::csrf))
+        // The bootstrap link sits outside the CSRF layer: while closed it must answer the same
+        // 404 to everything, before any check. Its form checks the double-submit itself.
+        .merge(pages::bootstrap::routes())
+        .merge(api::bootstrap::routes())
         .layer(middleware::from_fn(guard::security_headers))
 }

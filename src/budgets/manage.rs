@@ -17,8 +17,8 @@ mod view;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-pub use self::input::{BudgetSpec, NewBudget};
-use self::input::{default_id, parse_id, parse_scope, parse_spec, scope_column};
+pub use self::input::{BudgetSpec, NewBudget, parse_spec};
+use self::input::{default_id, parse_id, parse_scope, scope_column};
 pub use self::view::{BudgetView, ScopeChoice};
 use self::view::{may_manage, may_see, teams_of, view};
 use super::gate::Scope;
@@ -180,6 +180,50 @@ pub async fn create_budget(
     let created = view(&mut ex, actor, r, teams, at).await?;
     tx.commit().await?;
     Ok(created)
+}
+
+/// Gives a service account created in the caller's transaction the budget the
+/// `service_accounts.default_budget` setting describes: id `<account>-<cadence>` (a number is
+/// appended when that is taken), origin `admin`, audited as `budget.created` with
+/// `"via": "service_accounts.default_budget"`, and the auth epoch bumped so every replica's
+/// budget gate loads it. The caller has already checked the actor manages the account's team.
+pub async fn create_default_budget(
+    ex: &mut Exec<'_>,
+    actor: &Actor,
+    service_account: &str,
+    spec: &BudgetSpec<'_>,
+    at: DateTime<Utc>,
+) -> Result<String, IdentityError> {
+    let (cadence, change) = parse_spec(spec)?;
+    let base = default_id(service_account, cadence);
+    let mut row = NewBudgetRow {
+        id: base.clone(),
+        scope_kind: scope_column(Scope::ServiceAccount),
+        scope_id: service_account.to_string(),
+        cadence: change.cadence,
+        timezone: change.timezone.clone(),
+        amount_micros: change.amount_micros,
+        hard_limit: change.hard_limit,
+        origin: "admin",
+    };
+    let mut n = 1;
+    loop {
+        match ex.insert_budget(&row, at).await {
+            Err(StoreError::Conflict(_)) if n < 10 => {
+                n += 1;
+                row.id = format!("{base}-{n}");
+            }
+            other => break other?,
+        }
+    }
+    ex.bump_auth_epoch().await?;
+    let details = json!({
+        "scope": row.scope_kind, "scope_id": row.scope_id, "cadence": row.cadence,
+        "timezone": row.timezone, "amount_micros": row.amount_micros,
+        "hard_limit": row.hard_limit, "via": "service_accounts.default_budget",
+    });
+    audit(ex, actor, "budget.created", &row.id, details, at).await?;
+    Ok(row.id)
 }
 
 /// Changes a budget's amount, cadence, timezone and hard/soft flag (its scope stays). A new

@@ -1,14 +1,22 @@
 //! The command line: one file per subcommand (its `Args` and `run`), all sharing `--config`.
 //! Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
 
+mod admin;
 mod bootstrap_admin;
+mod bootstrap_link;
 mod config_check;
 mod credentials;
+mod credentials_remote;
+mod demo;
 mod duration;
+mod login;
 mod migrate;
+mod password_input;
 mod purge;
+mod remote;
 mod seed_config;
 mod serve;
+mod settings;
 mod spend;
 
 use std::path::{Path, PathBuf};
@@ -43,6 +51,10 @@ pub enum Command {
     SeedConfig(seed_config::Args),
     /// Create the first platform admin if no active one exists.
     BootstrapAdmin(bootstrap_admin::Args),
+    /// Offline operator commands on the database: admins, password recovery, control-plane
+    /// tokens.
+    #[command(subcommand)]
+    Admin(admin::Command),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -53,6 +65,21 @@ pub enum Command {
     PurgeRequestLogs(purge::Args),
     /// Show spend from the usage ledger by team, user, service account or model.
     Spend(spend::Args),
+    /// Log this CLI in to a running gateway (saves a control-plane token in credentials.toml).
+    Login(login::LoginArgs),
+    /// Revoke the saved token on the server and forget the login.
+    Logout(login::LogoutArgs),
+    /// Show who the saved login is on the server.
+    Whoami(login::WhoamiArgs),
+    /// Set up this CLI for a server over ssh: create its first admin, or mint a token.
+    #[command(subcommand)]
+    Remote(remote::Command),
+    /// Operational settings kept in the database: list them, or import them from a YAML file.
+    #[command(subcommand)]
+    Settings(settings::Command),
+    /// The local demo dataset (teams, people, keys, budgets, sample traffic).
+    #[command(subcommand)]
+    Demo(demo::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,10 +121,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Migrate(args) => migrate::run(&cli.config, args).await,
         Command::SeedConfig(args) => seed_config::run(&cli.config, args).await,
         Command::BootstrapAdmin(args) => bootstrap_admin::run(&cli.config, args).await,
+        Command::Admin(cmd) => admin::run(&cli.config, cmd).await,
         Command::Config(ConfigCommand::Check(args)) => config_check::run(&cli.config, args),
         Command::Credentials(cmd) => credentials::run(&cli.config, cmd).await,
         Command::PurgeRequestLogs(args) => purge::run(&cli.config, args).await,
         Command::Spend(args) => spend::run(&cli.config, args).await,
+        Command::Login(args) => login::login(args).await,
+        Command::Logout(args) => login::logout(args).await,
+        Command::Whoami(args) => login::whoami(args).await,
+        Command::Remote(cmd) => remote::run(cmd).await,
+        Command::Settings(cmd) => settings::run(&cli.config, cmd).await,
+        Command::Demo(cmd) => demo::run(&cli.config, cmd).await,
     }
 }
 

@@ -1,5 +1,9 @@
 //! `gateway serve`: the startup actions (each behind its toggle, in order: migrate,
-//! bootstrap-admin, seed-config), then the HTTP server until SIGTERM/SIGINT.
+//! bootstrap-admin, seed-config; then the local demo dataset when `demo.seed_when_new` is set
+//! and the SQLite file was new), then the HTTP server until SIGTERM/SIGINT. After migrations
+//! it also seeds missing operational-setting defaults and warns about operational keys in the
+//! config file (`cli::settings::on_start`). With `GATEWAY_BOOTSTRAP_LINK` on, it arms the
+//! one-time bootstrap link (`cli::bootstrap_link`) before listening.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,7 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{Failure, bootstrap_admin, load, open, require_current_schema};
+use super::{Failure, bootstrap_admin, demo, load, open, require_current_schema};
 use axum::serve::ListenerExt;
 
 use crate::app::App;
@@ -19,6 +23,9 @@ pub struct Args {}
 
 pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     let loaded = load(config)?;
+    // Checked before opening, which creates the file: the demo seeds only a brand-new one.
+    let new_sqlite_file =
+        matches!(&loaded.db, crate::config::DbUrl::Sqlite { path } if !path.exists());
     let store = open(&loaded).await?;
     let startup = &loaded.config.startup;
 
@@ -29,6 +36,7 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     } else {
         require_current_schema(&store).await?;
     }
+    super::settings::on_start(&store, &loaded).await?;
     if startup.bootstrap_admin {
         let line = bootstrap_admin::ensure(&store, &loaded).await?;
         tracing::info!("bootstrap-admin: {line}");
@@ -39,6 +47,7 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
             tracing::info!("seed-config: {line}");
         }
     }
+    demo::on_start(&store, &loaded, new_sqlite_file).await?;
 
     let bind = &loaded.config.server.bind;
     let listener = tokio::net::TcpListener::bind(bind)
@@ -47,6 +56,7 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     let addr = listener.local_addr().context("listener has no address")?;
     let grace = Duration::from_secs(loaded.config.server.shutdown_grace_seconds);
     let app = App::start(store.clone(), Arc::new(loaded.config)).await?;
+    super::bootstrap_link::arm(&store, &app.state.bootstrap_link, &app.state.config).await?;
     let router = http::build_router(app.state.clone());
 
     let signal = http::shutdown::listen().context("cannot install signal handlers")?;
@@ -79,6 +89,7 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
             "in-flight requests did not finish within the grace period; exiting"
         ),
     }
+    app.state.bootstrap_link.disarm();
     app.shutdown().await;
     store.close().await;
     tracing::info!("stopped");

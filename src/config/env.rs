@@ -29,6 +29,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("GATEWAY_RUN_MIGRATIONS", "startup.run_migrations"),
     ("GATEWAY_BOOTSTRAP_ADMIN", "startup.bootstrap_admin"),
     ("GATEWAY_SEED_CONFIG", "startup.seed_config"),
+    ("GATEWAY_BOOTSTRAP_LINK", "startup.bootstrap_link"),
+    (
+        "GATEWAY_BOOTSTRAP_TOKEN_FILE",
+        "auth.bootstrap_link.token_file",
+    ),
 ];
 
 /// The overlay variable that can override `key`, if any.
@@ -51,6 +56,8 @@ struct Raw {
     run_migrations: Option<String>,
     bootstrap_admin: Option<String>,
     seed_config: Option<String>,
+    bootstrap_link: Option<String>,
+    bootstrap_token_file: Option<String>,
 }
 
 /// What the overlay did: which keys it overrode (key → variable) and what it could not parse.
@@ -123,6 +130,10 @@ where
         cfg.auth.bootstrap_admin.password = SecretField::from_env_var(var, password);
         overlay.record(var);
     }
+    if let Some(path) = raw.bootstrap_token_file {
+        cfg.auth.bootstrap_link.token_file = path;
+        overlay.record("GATEWAY_BOOTSTRAP_TOKEN_FILE");
+    }
     let toggles = [
         (
             "GATEWAY_RUN_MIGRATIONS",
@@ -138,6 +149,11 @@ where
             "GATEWAY_SEED_CONFIG",
             raw.seed_config,
             &mut cfg.startup.seed_config,
+        ),
+        (
+            "GATEWAY_BOOTSTRAP_LINK",
+            raw.bootstrap_link,
+            &mut cfg.startup.bootstrap_link,
         ),
     ];
     for (var, value, target) in toggles {
@@ -246,6 +262,7 @@ mod tests {
             "GATEWAY_RUN_MIGRATIONS",
             "GATEWAY_BOOTSTRAP_ADMIN",
             "GATEWAY_SEED_CONFIG",
+            "GATEWAY_BOOTSTRAP_LINK",
         ] {
             for (spelling, expected) in [
                 ("true", true),
@@ -264,6 +281,7 @@ mod tests {
                 let actual = match var {
                     "GATEWAY_RUN_MIGRATIONS" => cfg.startup.run_migrations,
                     "GATEWAY_BOOTSTRAP_ADMIN" => cfg.startup.bootstrap_admin,
+                    "GATEWAY_BOOTSTRAP_LINK" => cfg.startup.bootstrap_link,
                     _ => cfg.startup.seed_config,
                 };
                 assert_eq!(actual, expected, "{var}={spelling}");
@@ -287,6 +305,31 @@ mod tests {
              1, 0, yes, no (any case)"
         );
         assert!(o.problems[1].starts_with("GATEWAY_SEED_CONFIG=\"on\""));
+    }
+
+    #[test]
+    fn the_bootstrap_link_is_off_unless_its_variable_says_so_and_takes_a_token_file() {
+        let (cfg, o) = overlay(&[]);
+        assert!(!cfg.startup.bootstrap_link);
+        assert!(cfg.auth.bootstrap_link.token_file.is_empty());
+        assert!(o.applied.is_empty());
+        let (cfg, o) = overlay(&[
+            ("GATEWAY_BOOTSTRAP_LINK", "1"),
+            ("GATEWAY_BOOTSTRAP_TOKEN_FILE", "/run/gw/token"),
+        ]);
+        assert!(cfg.startup.bootstrap_link);
+        assert_eq!(cfg.auth.bootstrap_link.token_file, "/run/gw/token");
+        assert_eq!(
+            o.source_of("auth.bootstrap_link.token_file"),
+            Some("GATEWAY_BOOTSTRAP_TOKEN_FILE")
+        );
+        let (cfg, o) = overlay(&[("GATEWAY_BOOTSTRAP_LINK", "enabled")]);
+        assert!(!cfg.startup.bootstrap_link);
+        assert!(
+            o.problems[0].starts_with("GATEWAY_BOOTSTRAP_LINK=\"enabled\" is not a boolean"),
+            "{:?}",
+            o.problems
+        );
     }
 
     #[test]

@@ -19,8 +19,9 @@ use std::path::PathBuf;
 pub use dburl::DbUrl;
 pub use load::{load, load_from_process_env};
 pub use schema::{
-    Auth, BootstrapAdmin, Budget, Cadence, Config, Database, LogFormat, Membership, Model, Pricing,
-    Provider, ProviderKind, Route, Server, ServiceAccount, Startup, Team, TeamRole, Timeouts, User,
+    Auth, BootstrapAdmin, Budget, Cadence, Config, Database, Demo, LogFormat, Membership, Model,
+    Pricing, Provider, ProviderKind, Route, Server, ServiceAccount, Startup, Team, TeamRole,
+    Timeouts, User,
 };
 pub use secret::{Secret, SecretField};
 

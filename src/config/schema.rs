@@ -36,6 +36,17 @@ pub struct Config {
     pub budgets: Vec<Budget>,
     #[serde(default)]
     pub request_logs: RequestLogs,
+    #[serde(default)]
+    pub demo: Demo,
+}
+
+/// The local demo dataset (`src/demo`). Only the local dev config turns it on.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Demo {
+    /// Seed the demo dataset when `gateway serve` finds that its SQLite file did not exist
+    /// before it started. Never on PostgreSQL (use `gateway demo reset --force` there).
+    pub seed_when_new: bool,
 }
 
 /// What request logs keep of each request's payload.
@@ -107,6 +118,18 @@ pub struct Database {
 pub struct Auth {
     #[serde(default)]
     pub bootstrap_admin: BootstrapAdmin,
+    #[serde(default)]
+    pub bootstrap_link: BootstrapLink,
+}
+
+/// The one-time bootstrap link (`identity::bootstrap_link`). Whether `serve` arms it is the
+/// environment-only toggle `GATEWAY_BOOTSTRAP_LINK` ([`Startup::bootstrap_link`]).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BootstrapLink {
+    /// Where the token is written (mode 0600). Empty: `$XDG_RUNTIME_DIR/gateway-bootstrap-token`,
+    /// else `./gateway-bootstrap-token`.
+    pub token_file: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -131,12 +154,15 @@ impl Default for BootstrapAdmin {
     }
 }
 
-/// Which startup actions `gateway serve` runs before listening (all on by default).
+/// Which startup actions `gateway serve` runs before listening (all but the bootstrap link on by
+/// default).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Startup {
     pub run_migrations: bool,
     pub bootstrap_admin: bool,
     pub seed_config: bool,
+    /// Arm the one-time bootstrap link when no active admin exists (off by default).
+    pub bootstrap_link: bool,
 }
 
 impl Default for Startup {
@@ -145,6 +171,7 @@ impl Default for Startup {
             run_migrations: true,
             bootstrap_admin: true,
             seed_config: true,
+            bootstrap_link: false,
         }
     }
 }

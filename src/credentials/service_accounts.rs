@@ -2,7 +2,9 @@
 //!
 //! Create, rename, deactivate, reactivate and list. Every function checks the actor's
 //! permission first (`ManageServiceAccounts(team)`: platform admins, the team's owners and
-//! admins), changes state and writes an audit row in one transaction. Deactivating bumps the
+//! admins), changes state and writes an audit row in one transaction. Creating one also
+//! creates the budget the `service_accounts.default_budget` operational setting describes,
+//! when it is set (read in the same transaction). Deactivating bumps the
 //! auth epoch, so the account's credentials stop working at once (401
 //! `api_key_owner_disabled`); reactivating brings the still-valid ones back. SQL lives in
 //! `store::service_accounts`, credential issuing in [`super::lifecycle`].
@@ -12,6 +14,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::manage::{CredentialError, check_name};
+use crate::budgets::manage::{BudgetSpec, create_default_budget};
+use crate::identity::IdentityError;
 use crate::identity::permissions::{Action, Actor};
 use crate::store::rows::AuditEntry;
 use crate::store::service_accounts::{NewServiceAccountRow, ServiceAccountRecord};
@@ -161,6 +165,22 @@ pub async fn create_service_account(
         at,
     )
     .await?;
+    if let Some(b) = crate::settings::read_in(&mut ex).await?.default_sa_budget {
+        let spec = BudgetSpec {
+            cadence: &b.cadence,
+            timezone: &b.timezone,
+            amount_usd: &b.amount_usd,
+            hard_limit: b.hard_limit,
+        };
+        create_default_budget(&mut ex, actor, id.as_str(), &spec, at)
+            .await
+            .map_err(|e| match e {
+                IdentityError::Store(s) => CredentialError::Store(s),
+                other => {
+                    CredentialError::Invalid(format!("service_accounts.default_budget: {other}"))
+                }
+            })?;
+    }
     let created = load(&mut ex, id.as_str(), at).await?;
     tx.commit().await?;
     Ok(created)

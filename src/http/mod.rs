@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::credentials::KeyCache;
 use crate::providers::Provider;
 use crate::recording::Recorder;
-use crate::recording::capture::CapturePolicy;
+use crate::settings::LiveSettings;
 use crate::store::Store;
 
 /// State shared by every handler. Cheap to clone.
@@ -31,9 +31,13 @@ pub struct AppState {
     pub providers: Arc<std::collections::HashMap<String, Provider>>,
     pub budgets: Arc<BudgetGate>,
     pub recorder: Recorder,
-    pub capture: Arc<CapturePolicy>,
+    /// Operational settings (payload capture, session lifetimes, …), kept current from the
+    /// database; take one snapshot per request with `settings.current()`.
+    pub settings: Arc<LiveSettings>,
     /// Open SSE relays, cut at shutdown after the grace period.
     pub streams: Arc<crate::proxy::streams::Streams>,
+    /// The one-time bootstrap link: disarmed unless `serve` armed it (`GATEWAY_BOOTSTRAP_LINK`).
+    pub bootstrap_link: Arc<crate::identity::bootstrap_link::BootstrapLink>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

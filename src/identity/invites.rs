@@ -4,13 +4,13 @@
 //! [`resend_invite`] gives them one.
 //!
 //! A user has at most one usable link: issuing a new one revokes the previous ones. A link
-//! is usable while it is unused, unrevoked, unexpired ([`INVITE_LIFETIME`]) and its user is
-//! still `invited`.
+//! is usable while it is unused, unrevoked, unexpired (it lasts the `invites.lifetime_hours`
+//! operational setting, read when the link is issued) and its user is still `invited`.
 //!
 //! Whoever creates a link could use it themselves, so inviting (or re-inviting) a platform
 //! admin is reserved to platform admins.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -23,9 +23,6 @@ use crate::config::schema::TeamRole;
 use crate::store::directory::NewInvite;
 use crate::store::rows::{NewUser, UserRow};
 use crate::store::{Exec, Store, new_id, now};
-
-/// How long an onboarding link stays valid.
-pub const INVITE_LIFETIME: TimeDelta = TimeDelta::days(7);
 
 /// Random bytes in a link token (hex-encoded: 64 URL-safe characters).
 const TOKEN_BYTES: usize = 32;
@@ -228,7 +225,7 @@ async fn issue(
     at: DateTime<Utc>,
 ) -> Result<Invite, IdentityError> {
     let token = new_token();
-    let expires_at = at + INVITE_LIFETIME;
+    let expires_at = at + crate::settings::read_in(ex).await?.invite_lifetime;
     ex.insert_invite(&NewInvite {
         id: new_id(),
         user_id: user_id.to_string(),
@@ -290,7 +287,8 @@ mod tests {
 
     #[test]
     fn invites_last_seven_days_and_debug_hides_the_token() {
-        assert_eq!(INVITE_LIFETIME, TimeDelta::days(7));
+        let lifetime = crate::settings::Settings::default().invite_lifetime;
+        assert_eq!(lifetime, chrono::TimeDelta::days(7), "the seeded default");
         let invite = Invite {
             user_id: "u".into(),
             link_token: "s3cr3t-token".into(),

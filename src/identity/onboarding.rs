@@ -35,8 +35,9 @@ pub async fn invite_status(store: &Store, token: &str) -> Result<InvitedUser, Id
     })
 }
 
-/// Completes onboarding: checks the link and the password policy ([`sessions::check_policy`]:
-/// ≥ 12 characters, not well known, not the e-mail; `Invalid`), then — in one transaction —
+/// Completes onboarding: checks the link and the password policy
+/// ([`sessions::check_policy_with`]: at least `passwords.min_length` characters, not well
+/// known, not the e-mail; `Invalid`), then — in one transaction —
 /// marks the link used (a second use fails), sets the password hash, makes the user `active`
 /// without a forced change, revokes their other links, bumps the auth epoch and writes the
 /// audit row (actor = the user).
@@ -46,11 +47,13 @@ pub async fn accept_invite(
     token: &str,
     new_password: &str,
 ) -> Result<String, IdentityError> {
-    let user = {
+    let (user, settings) = {
         let mut conn = store.conn().await?;
-        usable(&mut conn.ex(), token, now()).await?.1
+        let user = usable(&mut conn.ex(), token, now()).await?.1;
+        (user, crate::settings::read_in(&mut conn.ex()).await?)
     };
-    sessions::check_policy(new_password, &user.email, None)?;
+    let min_length = settings.password_min_length;
+    sessions::check_policy_with(new_password, &user.email, None, min_length)?;
     // argon2 takes tens of milliseconds: hash before holding a write transaction.
     let phc = password::hash(new_password)
         .await
@@ -133,7 +136,9 @@ fn invite_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::invites::INVITE_LIFETIME;
+
+    /// The seeded `invites.lifetime_hours`.
+    const INVITE_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::days(7);
 
     fn row(at: DateTime<Utc>) -> InviteRow {
         InviteRow {

@@ -3,7 +3,8 @@
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
-/// Passwords shorter than this are weak.
+/// Passwords shorter than this are weak, unless the `passwords.min_length` operational setting
+/// says otherwise (see [`weakness_with`]); bootstrap always uses this.
 pub const MIN_LENGTH: usize = 12;
 
 /// Well-known passwords refused whatever their length (compared case-insensitively).
@@ -62,8 +63,14 @@ const DENY_LIST: &[&str] = &[
     "correcthorsebatterystaple",
 ];
 
-/// Why a password is weak, phrased for the person choosing it.
+/// Why a password is weak at the default minimum length, phrased for the person choosing it.
 pub fn weakness(password: &str) -> Option<String> {
+    weakness_with(password, MIN_LENGTH)
+}
+
+/// Why a password is weak — well-known, a trivial pattern, or shorter than `min_length`
+/// characters — phrased for the person choosing it.
+pub fn weakness_with(password: &str, min_length: usize) -> Option<String> {
     let lower = password.to_lowercase();
     // "password1234", "Admin2024!!!": a well-known word padded with digits or symbols.
     let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
@@ -74,9 +81,9 @@ pub fn weakness(password: &str) -> Option<String> {
         return Some("it is a repeated or sequential pattern".into());
     }
     let chars = password.chars().count();
-    if chars < MIN_LENGTH {
+    if chars < min_length {
         return Some(format!(
-            "it has {chars} characters; at least {MIN_LENGTH} are required"
+            "it has {chars} characters; at least {min_length} are required"
         ));
     }
     None

@@ -50,6 +50,36 @@ pub enum Action<'a> {
 }
 
 impl Actor {
+    /// An actor from a user's columns and their `(team id, role)` memberships as stored;
+    /// an unknown role string grants nothing.
+    pub fn with_roles(
+        user_id: String,
+        email: String,
+        name: String,
+        platform_admin: bool,
+        roles: Vec<(String, String)>,
+    ) -> Actor {
+        let teams = roles
+            .into_iter()
+            .filter_map(|(team, role)| {
+                let role = match role.as_str() {
+                    "owner" => TeamRole::Owner,
+                    "admin" => TeamRole::Admin,
+                    "member" => TeamRole::Member,
+                    _ => return None,
+                };
+                Some((team, role))
+            })
+            .collect();
+        Actor {
+            user_id,
+            email,
+            name,
+            platform_admin,
+            teams,
+        }
+    }
+
     fn role_in(&self, team: &str) -> Option<TeamRole> {
         self.teams.get(team).copied()
     }

@@ -1,10 +1,12 @@
 //! Control-plane sign-in: password login with throttling, database-backed sessions (random
 //! token in the cookie, SHA-256 at rest), idle and absolute lifetimes, logout, and password
-//! changes that end the user's other sessions. Unknown e-mails cost the same argon2 time as
+//! changes that end the user's other sessions. Lifetimes, throttle thresholds and the password
+//! length are operational settings: servers pass their live [`Settings`] snapshot (the `_with`
+//! functions); one-shot callers without one use [`login`] and [`authenticate`], which read the
+//! settings from the database. Unknown e-mails cost the same argon2 time as
 //! known ones and every refusal reads the same, so sign-in never reveals whether an account
 //! exists.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use chrono::Duration;
@@ -16,14 +18,10 @@ use super::password;
 use super::permissions::Actor;
 use super::throttle::{forget_attempt, lockout, record_attempt};
 use super::{Email, IdentityError};
-use crate::config::schema::TeamRole;
+use crate::settings::Settings;
 use crate::store::rows::{AuditEntry, NewSession, SessionRow};
 use crate::store::{Store, new_id, now};
 
-/// A session ends after this long without a request.
-pub const IDLE_LIFETIME: Duration = Duration::hours(2);
-/// …and after this long in any case.
-pub const ABSOLUTE_LIFETIME: Duration = Duration::hours(12);
 /// `last_seen_at` is written at most this often (not on every request).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
 
@@ -119,9 +117,25 @@ async fn audit(
     }
 }
 
-/// Signs in with e-mail and password.
+/// Signs in with e-mail and password, under the settings stored now (for callers without a
+/// live snapshot, such as the CLI).
 pub async fn login(
     store: &Store,
+    email: &str,
+    password_text: &str,
+    client: &Client,
+) -> Result<Created, LoginError> {
+    let settings = crate::settings::load(store)
+        .await
+        .map_err(IdentityError::from)?;
+    login_with(store, &settings, email, password_text, client).await
+}
+
+/// Signs in with e-mail and password: throttled per `settings.throttle`, the session lasting
+/// at most `settings.session_absolute`.
+pub async fn login_with(
+    store: &Store,
+    settings: &Settings,
     email: &str,
     password_text: &str,
     client: &Client,
@@ -136,7 +150,7 @@ pub async fn login(
     ];
     let attempt = record_attempt(store, &keys, at).await?;
     for (key, id) in keys.iter().zip(&attempt) {
-        if let Some(minutes) = lockout(store, key, *id, at).await? {
+        if let Some(minutes) = lockout(store, &settings.throttle, key, *id, at).await? {
             // A refused attempt is not a guess: it must not extend the lock.
             forget_attempt(store, &attempt).await?;
             audit(
@@ -197,7 +211,7 @@ pub async fn login(
             token_hash: token_hash(&created.token),
             user_id: user.id.clone(),
             csrf_token: created.csrf_token.clone(),
-            expires_at: at + ABSOLUTE_LIFETIME,
+            expires_at: at + settings.session_absolute,
             client_addr: client.addr.clone(),
             user_agent: client.user_agent.clone(),
         },
@@ -245,6 +259,7 @@ pub async fn start_session(
     let at = now();
     let mut tx = store.begin().await?;
     let mut ex = tx.ex();
+    let settings = crate::settings::read_in(&mut ex).await?;
     let user = ex
         .get_user_row(user_id)
         .await?
@@ -262,7 +277,7 @@ pub async fn start_session(
             token_hash: token_hash(&created.token),
             user_id: user.id.clone(),
             csrf_token: created.csrf_token.clone(),
-            expires_at: at + ABSOLUTE_LIFETIME,
+            expires_at: at + settings.session_absolute,
             client_addr: client.addr.clone(),
             user_agent: client.user_agent.clone(),
         },
@@ -286,14 +301,29 @@ pub async fn start_session(
     Ok(created)
 }
 
-/// The session for a cookie token, if it is open, unexpired and its user active.
+/// The session for a cookie token, under the settings stored now (for callers without a live
+/// snapshot).
 pub async fn authenticate(store: &Store, token: &str) -> Result<Option<Session>, IdentityError> {
+    let settings = crate::settings::load(store).await?;
+    authenticate_with(store, &settings, token).await
+}
+
+/// The session for a cookie token, if it is open, unexpired, used within
+/// `settings.session_idle`, and its user active.
+pub async fn authenticate_with(
+    store: &Store,
+    settings: &Settings,
+    token: &str,
+) -> Result<Option<Session>, IdentityError> {
     let at = now();
     let mut conn = store.conn().await?;
     let Some(row) = conn.ex().find_session(&token_hash(token)).await? else {
         return Ok(None);
     };
-    if row.status != "active" || row.expires_at <= at || row.last_seen_at + IDLE_LIFETIME <= at {
+    if row.status != "active"
+        || row.expires_at <= at
+        || row.last_seen_at + settings.session_idle <= at
+    {
         return Ok(None);
     }
     let roles = conn.ex().user_roles(&row.user_id).await?;
@@ -307,29 +337,11 @@ pub async fn authenticate(store: &Store, token: &str) -> Result<Option<Session>,
 }
 
 fn session(row: SessionRow, roles: Vec<(String, String)>) -> Session {
-    let teams: HashMap<String, TeamRole> = roles
-        .into_iter()
-        .filter_map(|(team, role)| {
-            let role = match role.as_str() {
-                "owner" => TeamRole::Owner,
-                "admin" => TeamRole::Admin,
-                "member" => TeamRole::Member,
-                _ => return None,
-            };
-            Some((team, role))
-        })
-        .collect();
     Session {
         id: row.id,
         csrf_token: row.csrf_token,
         must_change_password: row.must_change_password,
-        actor: Actor {
-            user_id: row.user_id,
-            email: row.email,
-            name: row.name,
-            platform_admin: row.platform_admin,
-            teams,
-        },
+        actor: Actor::with_roles(row.user_id, row.email, row.name, row.platform_admin, roles),
     }
 }
 
@@ -345,6 +357,7 @@ pub async fn logout(store: &Store, session_id: &str) -> Result<(), IdentityError
 /// rotation, and ends the user's other sessions.
 pub async fn change_password(
     store: &Store,
+    settings: &Settings,
     session: &Session,
     current: &str,
     new: &str,
@@ -361,7 +374,12 @@ pub async fn change_password(
     if !password::verify(current, &hash).await {
         return Err(IdentityError::Invalid("current password: incorrect".into()));
     }
-    check_policy(new, &user.email, Some(current))?;
+    check_policy_with(
+        new,
+        &user.email,
+        Some(current),
+        settings.password_min_length,
+    )?;
     let phc = password::hash(new)
         .await
         .map_err(|e| IdentityError::Internal(e.to_string()))?;
@@ -388,10 +406,21 @@ pub async fn change_password(
     Ok(())
 }
 
-/// The password policy: at least [`password::MIN_LENGTH`] characters, not on the deny-list,
-/// not the e-mail, not the current password. The message names the field.
+/// [`check_policy_with`] at the default minimum length ([`password::MIN_LENGTH`]).
 pub fn check_policy(new: &str, email: &str, current: Option<&str>) -> Result<(), IdentityError> {
-    if let Some(why) = password::weakness(new) {
+    check_policy_with(new, email, current, password::MIN_LENGTH)
+}
+
+/// The password policy: at least `min_length` characters (the `passwords.min_length`
+/// setting), not on the deny-list, not the e-mail, not the current password. The message
+/// names the field.
+pub fn check_policy_with(
+    new: &str,
+    email: &str,
+    current: Option<&str>,
+    min_length: usize,
+) -> Result<(), IdentityError> {
+    if let Some(why) = password::weakness_with(new, min_length) {
         return Err(IdentityError::Invalid(format!("new password: {why}")));
     }
     if new.trim().eq_ignore_ascii_case(email.trim()) {

@@ -1,25 +1,21 @@
 //! Sign-in throttling: every attempt is recorded under the account and the client address
 //! before the password is checked (so concurrent guesses cannot all slip in under the limit);
 //! past a few failures within a window, the key is locked for a delay that doubles with each
-//! further failure. The same rules apply whether or not the account exists.
+//! further failure. The same rules apply whether or not the account exists. The thresholds
+//! are operational settings ([`Throttle`], `login_throttle.*`).
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::IdentityError;
+use crate::settings::Throttle;
 use crate::store::Store;
-
-/// Failures counted within this window…
-pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
-/// …beyond this many lock the account or address for a growing delay.
-pub const THROTTLE_FREE_ATTEMPTS: i64 = 5;
-/// The longest lock.
-pub const THROTTLE_MAX_DELAY: Duration = Duration::minutes(15);
 
 /// How long `key` is locked out, if it is, judging by the failures recorded before attempt
 /// `attempt_id` (attempts are recorded before the password is checked, so concurrent guesses
 /// cannot all slip in under the limit).
 pub(super) async fn lockout(
     store: &Store,
+    rule: &Throttle,
     key: &str,
     attempt_id: i64,
     at: DateTime<Utc>,
@@ -28,15 +24,15 @@ pub(super) async fn lockout(
         .conn()
         .await?
         .ex()
-        .login_failures(key, at - THROTTLE_WINDOW, attempt_id)
+        .login_failures(key, at - rule.window, attempt_id)
         .await?;
-    if count < THROTTLE_FREE_ATTEMPTS {
+    if count < rule.free_attempts {
         return Ok(None);
     }
-    let excess = u32::try_from(count - THROTTLE_FREE_ATTEMPTS)
+    let excess = u32::try_from(count - rule.free_attempts)
         .unwrap_or(u32::MAX)
         .min(10);
-    let delay = (Duration::seconds(30) * 2i32.saturating_pow(excess)).min(THROTTLE_MAX_DELAY);
+    let delay = (Duration::seconds(30) * 2i32.saturating_pow(excess)).min(rule.max_delay);
     let until = last.unwrap_or(at) + delay;
     Ok((until > at).then(|| (until - at).num_minutes().max(1)))
 }

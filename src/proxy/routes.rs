@@ -148,9 +148,10 @@ async fn handle(
         Err(e) => return Err((ProxyError::Budget(e), ex)),
     };
     ex.flags.extend(reservation.flags.iter().cloned());
-    if state.capture.mode != CaptureMode::Off {
+    let capture = &state.settings.current().capture;
+    if capture.mode != CaptureMode::Off {
         let body = serde_json::Value::Object(req.body().clone());
-        ex.payload = state.capture.capture(&body, bytes.len());
+        ex.payload = capture.capture(&body, bytes.len());
     }
     let served = match forward(state, &req, model, &mut ex).await {
         Ok(s) => s,

@@ -28,6 +28,9 @@ pub struct Record {
 pub const QUEUE_CAPACITY: usize = 8192;
 /// Rows written per transaction at most.
 pub const BATCH: usize = 512;
+/// After the first row of a batch arrives, how long the writer waits for more before it
+/// writes: one transaction per few milliseconds rather than one per request at low load.
+const LINGER: Duration = Duration::from_millis(20);
 
 /// The sending side, cloned into every handler.
 #[derive(Clone)]
@@ -44,7 +47,7 @@ impl Recorder {
         stop: tokio::sync::watch::Receiver<bool>,
     ) -> (Recorder, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        let task = tokio::spawn(write_loop(store, rx, stop));
+        let task = crate::store::spawn_background(write_loop(store, rx, stop));
         let recorder = Recorder {
             tx,
             shed_payloads: Arc::new(AtomicU64::new(0)),
@@ -98,6 +101,7 @@ async fn write_loop(
                 if n == 0 {
                     break;
                 }
+                linger(&mut rx, &mut batch).await;
                 write(&store, &mut batch).await;
             }
             () = async { let _ = stop.wait_for(|s| *s).await; } => {
@@ -107,6 +111,18 @@ async fn write_loop(
                 }
                 break;
             }
+        }
+    }
+}
+
+/// Tops the batch up for at most [`LINGER`] (or until it is full or the queue closes).
+async fn linger(rx: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
+    let deadline = tokio::time::Instant::now() + LINGER;
+    while batch.len() < BATCH {
+        let room = BATCH - batch.len();
+        match tokio::time::timeout_at(deadline, rx.recv_many(batch, room)).await {
+            Ok(n) if n > 0 => {}
+            _ => break,
         }
     }
 }

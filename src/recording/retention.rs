@@ -1,11 +1,24 @@
 //! Request-log retention: delete rows older than a cut-off in batches (short transactions, so
-//! a large purge never holds a long lock). The usage ledger is never purged: spend totals
-//! survive.
+//! a large purge never holds a long lock), on demand (`gateway purge-request-logs`) or in the
+//! background per the `request_logs.retention_days` setting ([`enforce`]). The usage ledger is
+//! never purged: spend totals survive.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio::sync::watch;
 
+use crate::settings::LiveSettings;
 use crate::store::{Store, StoreError};
+
+/// How often [`enforce`] looks at the setting (a purge runs only when one is due).
+const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// While the setting stays the same, a purge runs this often.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// Rows deleted per transaction by the background purge.
+const BATCH: i64 = 5000;
 
 /// What a purge did (or, for a dry run, would do).
 #[derive(Debug, Clone, Serialize)]
@@ -55,4 +68,41 @@ pub async fn purge(
         dry_run,
         ledger_total_micros,
     })
+}
+
+/// Applies `request_logs.retention_days` until `stop` turns true: purges at once when the
+/// setting is switched on or changed (on every replica, within seconds), then hourly. With
+/// the setting at 0 nothing is deleted.
+pub async fn enforce(store: Store, settings: Arc<LiveSettings>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(CHECK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last: Option<(i64, Instant)> = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = async { let _ = stop.wait_for(|s| *s).await; } => return,
+        }
+        let days = settings.current().retention_days;
+        if days <= 0 {
+            last = None;
+            continue;
+        }
+        if last.is_some_and(|(d, at)| d == days && at.elapsed() < PURGE_EVERY) {
+            continue;
+        }
+        let cutoff = crate::store::now() - chrono::Duration::days(days);
+        match purge(&store, cutoff, BATCH, false).await {
+            Ok(report) => {
+                if report.deleted > 0 {
+                    tracing::info!(
+                        deleted = report.deleted,
+                        retention_days = days,
+                        "request-log retention purged old rows"
+                    );
+                }
+                last = Some((days, Instant::now()));
+            }
+            Err(e) => tracing::warn!(error = %e, "request-log retention purge failed"),
+        }
+    }
 }

@@ -5,10 +5,12 @@
 //! capability methods defined in `store/<capability>.rs`, which dispatch to
 //! `store/{sqlite,postgres}/<capability>.rs`. No business rules live here, only SQL.
 
+pub mod admin_tokens;
 pub mod budget_admin;
 pub mod budgets;
 pub mod catalog;
 pub mod credentials;
+pub mod demo;
 pub mod directory;
 mod error;
 pub mod identity;
@@ -21,6 +23,7 @@ pub mod rows;
 pub mod seed;
 pub mod service_accounts;
 pub mod sessions;
+pub mod settings;
 mod sqlite;
 pub mod usage;
 
@@ -135,6 +138,18 @@ impl Store {
 
 /// The store shared by the server's tasks.
 pub type SharedStore = Arc<Store>;
+
+/// Spawns a long-lived background loop (request-log writer, budget flushes, polls) on a
+/// blocking-pool thread of its own, driven by the current runtime's timers and sockets. The
+/// embedded SQLite engine runs statements — and their fsyncs — on the calling thread; here
+/// they can never stall a request worker. The loop must end when the app stops.
+pub fn spawn_background<F>(fut: F) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(fut))
+}
 
 /// Current time truncated to milliseconds, the precision both engines keep.
 pub fn now() -> chrono::DateTime<chrono::Utc> {

@@ -74,6 +74,8 @@ pub async fn setup(backend: Backend) -> Setup {
     let db = TestDb::new(backend).await;
     let gw = Gateway::new(&db, &config(&up.base_url))
         .env("GATEWAY_BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    // `request_logs.capture` is an operational setting: the file's value goes in with import.
+    gw.import_settings().await;
     let server = gw.serve().await;
     // The config seeds users as invited: give them a password so they can sign in.
     for email in [MEMBER, OWNER] {

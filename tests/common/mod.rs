@@ -8,6 +8,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod admin;
+pub mod client;
 pub mod db;
 pub mod plane;
 pub mod process;

@@ -76,6 +76,17 @@ impl Gateway {
         run_with_stdin(self.command(args), None).await
     }
 
+    /// Migrates the database and copies the operational settings in this gateway's config
+    /// file (e.g. `request_logs.capture`) into it, as an operator does with
+    /// `gateway settings import`.
+    pub async fn import_settings(&self) {
+        self.run(&["migrate", "--apply"]).await.assert_code(0);
+        let path = self.config_path.to_str().expect("utf-8 config path");
+        self.run(&["settings", "import", "--from", path])
+            .await
+            .assert_code(0);
+    }
+
     /// Starts `gateway serve` and waits for its listening line.
     pub async fn serve(&self) -> Server {
         Server::start(self.command(&["serve"])).await

@@ -102,6 +102,6 @@ pub(crate) fn parse_role(s: &str) -> Result<TeamRole, AdminError> {
 
 /// The onboarding link for an invite token, on the configured public URL.
 pub(crate) fn invite_link(state: &AppState, token: &str) -> String {
-    let base = state.config.server.public_url.trim_end_matches('/');
+    let base = crate::admin::auth::public_url(state);
     format!("{base}/admin/invite/{token}")
 }

@@ -3,8 +3,11 @@
 //! errors are `{"error":{"code","message"}}`. Every handler carries a `#[utoipa::path]`, and
 //! the OpenAPI document generated from them is served at `/api/v1/admin/openapi.json`.
 
+pub mod bootstrap;
 pub mod management;
 mod observability;
+pub mod settings;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -40,7 +43,8 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Machine-readable: unauthenticated, password_change_required, csrf_failed, forbidden,
+    /// Machine-readable: unauthenticated, invalid_token, invalid_credentials, throttled,
+    /// password_change_required, csrf_failed, forbidden,
     /// not_found, conflict, invalid_request, internal_error.
     pub code: String,
     pub message: String,
@@ -52,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .routes(routes!(me))
         .merge(observability::router())
         .merge(management::router())
+        .merge(settings::router())
+        .merge(tokens::router())
         .split_for_parts();
     let doc = Arc::new(doc);
     router

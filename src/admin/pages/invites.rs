@@ -75,6 +75,8 @@ struct OnboardingPage {
     name: String,
     email: String,
     expires: String,
+    /// The `passwords.min_length` setting, for the hint.
+    min_length: usize,
     error: Option<String>,
 }
 
@@ -131,6 +133,7 @@ fn render(
         name: user.name.clone(),
         email: user.email.clone(),
         expires: when(&user.expires_at),
+        min_length: state.settings.current().password_min_length,
         error,
     };
     let status = if page.error.is_some() {

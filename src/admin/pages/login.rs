@@ -95,7 +95,8 @@ async fn login(
 ) -> Response {
     let next = safe_next(form.next.as_deref());
     let who = client(&headers, Some(addr));
-    match sessions::login(&state.store, &form.email, &form.password, &who).await {
+    let settings = state.settings.current();
+    match sessions::login_with(&state.store, &settings, &form.email, &form.password, &who).await {
         Ok(created) => {
             let target = if created.must_change_password {
                 "/admin/change-password".to_string()
@@ -128,13 +129,16 @@ async fn logout(
 struct ChangePage {
     csrf: String,
     forced: bool,
+    /// The `passwords.min_length` setting, for the hint.
+    min_length: usize,
     error: Option<String>,
 }
 
-async fn change_page(SignedIn(session): SignedIn) -> ChangePage {
+async fn change_page(State(state): State<AppState>, SignedIn(session): SignedIn) -> ChangePage {
     ChangePage {
         csrf: session.csrf_token.clone(),
         forced: session.must_change_password,
+        min_length: state.settings.current().password_min_length,
         error: None,
     }
 }
@@ -160,6 +164,7 @@ async fn change(
     } else {
         sessions::change_password(
             &state.store,
+            &state.settings.current(),
             &session,
             &form.current,
             &form.new,
@@ -173,6 +178,7 @@ async fn change(
             let page = ChangePage {
                 csrf: session.csrf_token.clone(),
                 forced: session.must_change_password,
+                min_length: state.settings.current().password_min_length,
                 error: Some(message),
             };
             (axum::http::StatusCode::BAD_REQUEST, page).into_response()

@@ -2,6 +2,7 @@
 //! function, render. [`Nav`] feeds the shared layout.
 
 pub mod audit;
+pub mod bootstrap;
 pub mod budgets;
 pub mod chart;
 pub mod credentials;
@@ -12,6 +13,7 @@ pub mod login;
 pub mod logs;
 pub mod models;
 pub mod service_accounts;
+pub mod settings;
 pub mod spend;
 pub mod teams;
 pub mod users;
@@ -57,4 +59,5 @@ pub fn routes() -> Router<AppState> {
         .merge(teams::routes())
         .merge(users::routes())
         .merge(invites::routes())
+        .merge(settings::routes())
 }

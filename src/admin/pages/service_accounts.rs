@@ -135,11 +135,15 @@ async fn create(
     Form(f): Form<CreateForm>,
 ) -> Result<Response, AdminError> {
     match sa::create_service_account(&state.store, &session.actor, &f.team, &f.id, &f.name).await {
-        Ok(created) => Ok(Redirect::to(&format!(
-            "/admin/service-accounts/{}?notice=created",
-            created.id
-        ))
-        .into_response()),
+        Ok(created) => {
+            // It may have come with a default budget (`service_accounts.default_budget`).
+            crate::admin::api::management::reload_budgets(&state).await;
+            Ok(Redirect::to(&format!(
+                "/admin/service-accounts/{}?notice=created",
+                created.id
+            ))
+            .into_response())
+        }
         Err(e) => {
             let (status, message) = fixable(e.into())?;
             let mut page = render_list(&state, &session, None, None, Some(message)).await?;

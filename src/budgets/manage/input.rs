@@ -117,7 +117,8 @@ pub(super) fn default_id(base: &str, cadence: Cadence) -> String {
     format!("{slug}-{}", cadence.as_str())
 }
 
-pub(super) fn parse_spec(spec: &BudgetSpec<'_>) -> Result<(Cadence, BudgetChange), IdentityError> {
+/// Parses the editable part of a budget; messages name the field (`cadence: …`).
+pub fn parse_spec(spec: &BudgetSpec<'_>) -> Result<(Cadence, BudgetChange), IdentityError> {
     let cadence = parse_cadence(spec.cadence)?;
     let tz = parse_tz(spec.timezone)?;
     let amount = parse_amount(spec.amount_usd)?;

@@ -1,10 +1,12 @@
 //! The PostgreSQL engine (sqlx pool): connecting and pool settings. SQL for each capability sits
 //! in the sibling files; nothing here knows about SQLite.
 
+pub mod admin_tokens;
 pub mod budget_admin;
 pub mod budgets;
 pub mod catalog;
 pub mod credentials;
+pub mod demo;
 pub mod directory;
 pub mod identity;
 pub mod logs;
@@ -12,6 +14,7 @@ pub mod observe;
 pub mod seed;
 pub mod service_accounts;
 pub mod sessions;
+pub mod settings;
 pub mod usage;
 
 use std::time::Duration;

@@ -1,10 +1,12 @@
 //! The libsql (embedded SQLite) engine: opening the file, per-connection pragmas, row helpers.
 //! SQL for each capability sits in the sibling files; nothing here knows about PostgreSQL.
 
+pub mod admin_tokens;
 pub mod budget_admin;
 pub mod budgets;
 pub mod catalog;
 pub mod credentials;
+pub mod demo;
 pub mod directory;
 pub mod identity;
 pub mod logs;
@@ -12,6 +14,7 @@ pub mod observe;
 pub mod seed;
 pub mod service_accounts;
 pub mod sessions;
+pub mod settings;
 pub mod usage;
 
 use std::path::{Path, PathBuf};

@@ -131,6 +131,8 @@ async fn create(
         &body.name,
     )
     .await?;
+    // It may have come with a default budget (`service_accounts.default_budget`).
+    super::reload_budgets(&state).await;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 

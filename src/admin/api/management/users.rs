@@ -259,7 +259,8 @@ async fn platform_admin(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Invites someone: an `invited` user and a one-time onboarding link valid 7 days.
+/// Invites someone: an `invited` user and a one-time onboarding link, valid for the
+/// `invites.lifetime_hours` setting (7 days by default).
 #[utoipa::path(
     post,
     path = "/api/v1/admin/invites",
