@@ -287,7 +287,7 @@ async fn a_data_plane_credential_cannot_use_the_control_plane(backend: Backend) 
     let mut b = Browser::new(&server);
 
     let req = b.request(Method::GET, "/api/v1/admin/me").bearer_auth(&key);
-    b.send(req).await.assert_api_error(401, "unauthenticated");
+    b.send(req).await.assert_api_error(401, "invalid_token");
     let req = b.request(Method::GET, "/admin").bearer_auth(&key);
     b.send(req).await.assert_redirect("/admin/login");
     let req = b

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::permissions::Actor;
+use super::recovery;
 use super::sessions::{self, Client, LoginError, Session};
 use super::users::audit;
 use super::{Email, IdentityError};
@@ -292,20 +293,7 @@ pub async fn revoke(
             )
             .await?
         }
-        None => {
-            ex.insert_audit(
-                &AuditEntry {
-                    actor: "system:cli".into(),
-                    action: "admin_token.revoked".into(),
-                    target_kind: Some("user".into()),
-                    target_id: Some(row.user_id.clone()),
-                    details,
-                    client_addr: None,
-                },
-                at,
-            )
-            .await?
-        }
+        None => recovery::audit(&mut ex, "admin_token.revoked", &row.user_id, details, at).await?,
     }
     tx.commit().await?;
     let mut view = TokenView::of(&row, at);

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::sessions::check_policy;
+use super::sessions::check_policy_with;
 use super::{Email, IdentityError, password};
 use crate::store::rows::{AuditEntry, NewUser};
 use crate::store::{Exec, LockName, Store, new_id, now};
@@ -43,7 +43,8 @@ async fn hash(new: &str) -> Result<String, IdentityError> {
         .map_err(|e| IdentityError::Internal(e.to_string()))
 }
 
-async fn audit(
+/// One audit row with actor [`CLI_ACTOR`] about a user. `details` must never hold a secret.
+pub(crate) async fn audit(
     ex: &mut Exec<'_>,
     action: &str,
     user_id: &str,
@@ -76,7 +77,8 @@ pub async fn create_admin(
     must_change_password: bool,
 ) -> Result<(String, Created), IdentityError> {
     let email = Email::parse(email).map_err(|e| IdentityError::Invalid(e.to_string()))?;
-    check_policy(new_password, email.as_str(), None)?;
+    let min_length = crate::settings::load(store).await?.password_min_length;
+    check_policy_with(new_password, email.as_str(), None, min_length)?;
     let phc = hash(new_password).await?;
     let at = now();
     let mut tx = store.begin_locked(LockName::Bootstrap).await?;
@@ -153,7 +155,8 @@ pub async fn reset_password(
     must_change_password: bool,
 ) -> Result<u64, IdentityError> {
     let email = Email::parse(email).map_err(|e| IdentityError::Invalid(e.to_string()))?;
-    check_policy(new_password, email.as_str(), None)?;
+    let min_length = crate::settings::load(store).await?.password_min_length;
+    check_policy_with(new_password, email.as_str(), None, min_length)?;
     let phc = hash(new_password).await?;
     let at = now();
     let mut tx = store.begin().await?;

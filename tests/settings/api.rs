@@ -148,6 +148,24 @@ async fn a_platform_admin_reads_and_changes_settings_with_an_audit_row(backend: 
         .await;
     assert_eq!(cleared["value"], Value::Null);
     assert_eq!(w.audits("setting.changed").await, 3);
+
+    // Documented in the OpenAPI document like every other endpoint.
+    let doc = Api::expect(&admin.browser.get("/api/v1/admin/openapi.json").await, 200);
+    for (path, method) in [
+        ("/api/v1/admin/settings", "get"),
+        ("/api/v1/admin/settings/{key}", "get"),
+        ("/api/v1/admin/settings/{key}", "put"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} missing"
+        );
+    }
+    let body = &doc["components"]["schemas"]["SettingBody"]["properties"];
+    assert!(
+        body["type"].is_object() && body["origin"].is_object(),
+        "{body}"
+    );
 }
 
 async fn bad_values_are_refused_naming_the_key_and_what_was_expected(backend: Backend) {

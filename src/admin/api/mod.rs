@@ -1,5 +1,6 @@
 //! `/api/v1/admin/*`: everything the UI does, as JSON, with the same permission checks (they
-//! live in the domain). Authentication: the session cookie (with `x-csrf-token` on writes);
+//! live in the domain). Authentication: a control-plane token (`Authorization: Bearer gwa_…`)
+//! or the session cookie (with `x-csrf-token` on writes);
 //! errors are `{"error":{"code","message"}}`. Every handler carries a `#[utoipa::path]`, and
 //! the OpenAPI document generated from them is served at `/api/v1/admin/openapi.json`.
 
@@ -27,9 +28,12 @@ use crate::http::AppState;
     info(
         title = "gateway admin API",
         version = "1",
-        description = "Control-plane API. Authenticate with the admin session cookie; send the \
-                       session's CSRF token (from GET /api/v1/admin/me) as `x-csrf-token` on \
-                       every write. Errors: {\"error\":{\"code\",\"message\"}}."
+        description = "Control-plane API. Authenticate either with a control-plane token \
+                       (`Authorization: Bearer gwa_…`, from `gateway admin token`, \
+                       `gateway login` or POST /api/v1/admin/tokens; no CSRF token needed) or \
+                       with the admin session cookie, sending the session's CSRF token (from \
+                       GET /api/v1/admin/me) as `x-csrf-token` on every write. Errors: \
+                       {\"error\":{\"code\",\"message\"}}."
     ),
     components(schemas(ErrorBody, ErrorDetail))
 )]
