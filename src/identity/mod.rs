@@ -10,6 +10,7 @@ pub mod invites;
 pub mod members;
 pub mod onboarding;
 pub mod password;
+pub mod password_change;
 pub mod permissions;
 pub mod recovery;
 pub mod sessions;

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::invites::token_hash;
 use super::permissions::Actor;
 use super::users::{UserStatus, audit};
-use super::{IdentityError, password, sessions};
+use super::{IdentityError, password, password_change};
 use crate::store::directory::InviteRow;
 use crate::store::rows::UserRow;
 use crate::store::{Exec, Store, now};
@@ -36,7 +36,7 @@ pub async fn invite_status(store: &Store, token: &str) -> Result<InvitedUser, Id
 }
 
 /// Completes onboarding: checks the link and the password policy
-/// ([`sessions::check_policy_with`]: at least `passwords.min_length` characters, not well
+/// ([`password_change::check_policy_with`]: at least `passwords.min_length` characters, not well
 /// known, not the e-mail; `Invalid`), then — in one transaction —
 /// marks the link used (a second use fails), sets the password hash, makes the user `active`
 /// without a forced change, revokes their other links, bumps the auth epoch and writes the
@@ -53,7 +53,7 @@ pub async fn accept_invite(
         (user, crate::settings::read_in(&mut conn.ex()).await?)
     };
     let min_length = settings.password_min_length;
-    sessions::check_policy_with(new_password, &user.email, None, min_length)?;
+    password_change::check_policy_with(new_password, &user.email, None, min_length)?;
     // argon2 takes tens of milliseconds: hash before holding a write transaction.
     let phc = password::hash(new_password)
         .await

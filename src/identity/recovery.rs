@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::sessions::check_policy_with;
+use super::password_change::check_policy_with;
 use super::{Email, IdentityError, password};
 use crate::store::rows::{AuditEntry, NewUser};
 use crate::store::{Exec, LockName, Store, new_id, now};

@@ -162,7 +162,7 @@ async fn change(
             "repeat new password: does not match".into(),
         ))
     } else {
-        sessions::change_password(
+        crate::identity::password_change::change_password(
             &state.store,
             &state.settings.current(),
             &session,

@@ -15,7 +15,8 @@ use subtle::ConstantTimeEq;
 
 use super::{BootstrapLink, LinkError, is_open, sha256, token_file};
 use crate::identity::admin_tokens::{Minted, mint_in};
-use crate::identity::sessions::{Client, check_policy_with};
+use crate::identity::password_change::check_policy_with;
+use crate::identity::sessions::Client;
 use crate::identity::{Email, password};
 use crate::settings::Settings;
 use crate::store::rows::{AuditEntry, NewUser};
