@@ -27,34 +27,32 @@ use crate::store::{Store, StoreError};
 const MAX_WAIT: Duration = Duration::from_secs(5);
 /// How often a waiting window re-asks the database.
 const RETRY_DB: Duration = Duration::from_millis(25);
-/// An unused lease is returned after this long without requests.
-const IDLE_RETURN: Duration = Duration::from_millis(300);
 
 #[derive(Debug, Default)]
-struct Local {
+pub(super) struct Local {
     /// Leased, not yet given to a request (negative after an under-estimate).
-    lease: i64,
+    pub(super) lease: i64,
     /// Reserved by requests in flight.
-    inflight: i64,
+    pub(super) inflight: i64,
     /// Spent, not yet written to the window's settled spend.
-    unflushed: i64,
-    tight: bool,
+    pub(super) unflushed: i64,
+    pub(super) tight: bool,
     /// Settled spend of the window as last seen in the database.
-    known_spent: i64,
-    last_refusal: Option<Instant>,
-    last_activity: Option<Instant>,
+    pub(super) known_spent: i64,
+    pub(super) last_refusal: Option<Instant>,
+    pub(super) last_activity: Option<Instant>,
 }
 
 pub(super) struct WindowState {
-    budget_id: String,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-    local: tokio::sync::Mutex<Local>,
-    changed: Notify,
+    pub(super) budget_id: String,
+    pub(super) start: DateTime<Utc>,
+    pub(super) end: DateTime<Utc>,
+    pub(super) local: tokio::sync::Mutex<Local>,
+    pub(super) changed: Notify,
 }
 
 impl WindowState {
-    fn key(&self) -> WindowKey<'_> {
+    pub(super) fn key(&self) -> WindowKey<'_> {
         WindowKey {
             budget_id: &self.budget_id,
             window_start: self.start,
@@ -64,10 +62,10 @@ impl WindowState {
 
 /// See the module docs.
 pub struct BudgetGate {
-    store: Store,
-    replica_id: String,
+    pub(super) store: Store,
+    pub(super) replica_id: String,
     defs: RwLock<Arc<Defs>>,
-    windows: Mutex<HashMap<(String, i64), Arc<WindowState>>>,
+    pub(super) windows: Mutex<HashMap<(String, i64), Arc<WindowState>>>,
     /// Settlements running in tasks of their own (from `Drop`), which shutdown waits for.
     pending: std::sync::atomic::AtomicUsize,
     settled: Notify,
@@ -271,86 +269,6 @@ impl BudgetGate {
                 () = tokio::time::sleep(RETRY_DB) => {}
             }
         }
-    }
-
-    /// Writes settled spend and returns idle or tight leases. Called periodically, and with
-    /// `all` at shutdown to give every lease back.
-    pub async fn flush(&self, all: bool) {
-        let windows: Vec<Arc<WindowState>> = self
-            .windows
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        let now = Utc::now();
-        for w in windows {
-            if let Err(e) = self.flush_one(&w, all, now).await {
-                tracing::warn!(budget = %w.budget_id, error = %e, "budget flush failed; will retry");
-            }
-        }
-        self.prune(now).await;
-    }
-
-    /// Writes this window's settled spend and, when due, gives its unused lease back. The
-    /// amounts are taken out under the lock and the database is called without it, so
-    /// requests are never held up by a flush; on failure they are put back for the next try.
-    async fn flush_one(
-        &self,
-        w: &WindowState,
-        all: bool,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let (spent, returned) = {
-            let mut l = w.local.lock().await;
-            let idle =
-                l.inflight == 0 && l.last_activity.is_none_or(|t| t.elapsed() >= IDLE_RETURN);
-            let give_back = all || l.tight || idle || l.lease < 0 || now >= w.end;
-            let returned = if give_back { l.lease } else { 0 };
-            if l.unflushed == 0 && returned == 0 {
-                return Ok(());
-            }
-            let spent = l.unflushed;
-            l.unflushed = 0;
-            l.lease -= returned;
-            (spent, returned)
-        };
-        match lease::settle(&self.store, w.key(), &self.replica_id, spent, returned, now).await {
-            Ok(total) => {
-                w.local.lock().await.known_spent = total;
-                w.changed.notify_waiters();
-                Ok(())
-            }
-            Err(e) => {
-                let mut l = w.local.lock().await;
-                l.unflushed += spent;
-                l.lease += returned;
-                Err(e)
-            }
-        }
-    }
-
-    /// Forgets finished windows that hold nothing.
-    async fn prune(&self, now: DateTime<Utc>) {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        windows.retain(|_, w| {
-            if now < w.end {
-                return true;
-            }
-            match w.local.try_lock() {
-                Ok(l) => l.lease != 0 || l.inflight != 0 || l.unflushed != 0,
-                Err(_) => true,
-            }
-        });
-    }
-
-    /// Marks this replica's leases alive.
-    pub async fn heartbeat(&self) -> Result<(), StoreError> {
-        let mut tx = self.store.begin().await?;
-        tx.ex()
-            .heartbeat_leases(&self.replica_id, Utc::now())
-            .await?;
-        tx.commit().await
     }
 
     /// Settles in a task of its own (for callers that cannot await, i.e. `Drop`); shutdown

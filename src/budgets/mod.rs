@@ -13,4 +13,5 @@ pub mod lease;
 pub mod manage;
 pub mod money;
 mod reservation;
+mod upkeep;
 pub mod window;

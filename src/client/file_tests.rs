@@ -1,3 +1,6 @@
+//! Unit tests of `client::file`: config-dir lookup, server URL normalisation, and the 0600
+//! `credentials.toml` store.
+
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;

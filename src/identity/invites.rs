@@ -20,7 +20,7 @@ use super::permissions::{Action, Actor};
 use super::users::{UserStatus, audit, conflict_as, display_name, load_user};
 use super::{Email, IdentityError};
 use crate::config::schema::TeamRole;
-use crate::store::directory::NewInvite;
+use crate::store::invites::NewInvite;
 use crate::store::rows::{NewUser, UserRow};
 use crate::store::{Exec, Store, new_id, now};
 

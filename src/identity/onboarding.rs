@@ -9,7 +9,7 @@ use super::invites::token_hash;
 use super::permissions::Actor;
 use super::users::{UserStatus, audit};
 use super::{IdentityError, password, password_change};
-use crate::store::directory::InviteRow;
+use crate::store::invites::InviteRow;
 use crate::store::rows::UserRow;
 use crate::store::{Exec, Store, now};
 

@@ -1,3 +1,6 @@
+//! Unit tests of `settings::registry`: defaults, typed validation and the messages that name
+//! each key.
+
 use serde_json::json;
 
 use super::*;

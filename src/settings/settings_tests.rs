@@ -1,3 +1,5 @@
+//! Unit tests of the typed `Settings` snapshot built from stored rows.
+
 use chrono::{Duration, Utc};
 use serde_json::json;
 

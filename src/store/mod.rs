@@ -14,6 +14,7 @@ pub mod demo;
 pub mod directory;
 mod error;
 pub mod identity;
+pub mod invites;
 mod lock;
 pub mod logs;
 pub mod migrate;

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod demo;
 pub mod directory;
 pub mod identity;
+pub mod invites;
 pub mod logs;
 pub mod observe;
 pub mod seed;
