@@ -7,12 +7,15 @@
 //! `bench/results/latest.md`. Misses against the targets are reported, not failed; anything
 //! that breaks (a non-2xx answer, a gateway that will not start or stop) exits non-zero.
 //!
-//! Environment: `GATEWAY_BENCH_QUICK=1` (counts ÷10, a smoke run), `GATEWAY_BENCH_PG_URL`
+//! Environment: `GATEWAY_BENCH_QUICK=1` (counts ÷10, a smoke run; `cargo test --all-targets`,
+//! which runs this binary without `--bench`, always makes it a smoke run), `GATEWAY_BENCH_PG_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`), `GATEWAY_BENCH_BACKENDS`
 //! (default `sqlite,postgres`), `GATEWAY_BENCH_BUDGET=0` (no team budget). See bench/README.md.
 
 #[path = "support/load.rs"]
 mod load;
+#[path = "support/probe.rs"]
+mod probe;
 #[path = "support/process.rs"]
 mod process;
 #[path = "support/reference.rs"]
@@ -28,11 +31,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use load::{Call, Target};
+use probe::{CpuMeter, commit, loadavg, machine, per_request};
 use process::{Backend, Database, Server};
 use report::{BackendResult, Compared, Memory};
 use upstream::Upstream;
 
-/// How much to do; `GATEWAY_BENCH_QUICK=1` divides the request counts by ten.
+/// How much to do; `GATEWAY_BENCH_QUICK=1` (or running under `cargo test`) divides the request
+/// counts by ten.
 struct Plan {
     quick: bool,
     warmup: usize,
@@ -50,7 +55,10 @@ struct Plan {
 
 impl Plan {
     fn from_env() -> Plan {
-        let quick = std::env::var("GATEWAY_BENCH_QUICK").is_ok_and(|v| v == "1" || v == "true");
+        // `cargo test --all-targets` runs this binary without `--bench`: a smoke run then.
+        let under_test = !std::env::args().any(|a| a == "--bench");
+        let quick = under_test
+            || std::env::var("GATEWAY_BENCH_QUICK").is_ok_and(|v| v == "1" || v == "true");
         let div = if quick { 10 } else { 1 };
         Plan {
             quick,
@@ -361,35 +369,6 @@ async fn hold_streams(
     })
 }
 
-/// CPU time used by some processes over a phase.
-struct CpuMeter<const N: usize> {
-    pids: [u32; N],
-    start: [Duration; N],
-}
-
-impl<const N: usize> CpuMeter<N> {
-    fn start(pids: &[u32; N]) -> anyhow::Result<CpuMeter<N>> {
-        let mut start = [Duration::ZERO; N];
-        for (slot, pid) in start.iter_mut().zip(pids) {
-            *slot = process::cpu_time(*pid)?;
-        }
-        Ok(CpuMeter { pids: *pids, start })
-    }
-
-    fn stop(self) -> anyhow::Result<[Duration; N]> {
-        let mut used = [Duration::ZERO; N];
-        for ((slot, pid), start) in used.iter_mut().zip(self.pids).zip(self.start) {
-            *slot = process::cpu_time(pid)?.saturating_sub(start);
-        }
-        Ok(used)
-    }
-}
-
-/// CPU µs per request.
-fn per_request<const N: usize>(used: [Duration; N], requests: usize) -> [u64; N] {
-    used.map(|d| (d.as_micros() / requests.max(1) as u128) as u64)
-}
-
 fn step(what: &str) {
     eprintln!("bench:   {what}");
 }
@@ -411,51 +390,4 @@ async fn upstream_streams_after_close(upstream: &Upstream) -> usize {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     upstream.open_slow_streams()
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("model name"))
-                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default();
-    format!(
-        "{cpus} CPUs ({model}), Linux {kernel}; loopback only; the load generator and the fake \
-         upstream run in the bench process and share the CPUs with the gateway"
-    )
-}
-
-fn commit() -> String {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    let Some(head) = git(&["rev-parse", "--short", "HEAD"]) else {
-        return "unknown".into();
-    };
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-    if dirty {
-        format!("{head} + uncommitted changes")
-    } else {
-        head
-    }
 }

@@ -342,7 +342,7 @@ pub struct Setup {
 pub fn render(setup: &Setup, results: &[BackendResult]) -> String {
     let mut out = String::new();
     let mode = if setup.quick {
-        "QUICK smoke run (GATEWAY_BENCH_QUICK=1; counts ÷10, numbers are rough)"
+        "QUICK smoke run (GATEWAY_BENCH_QUICK=1 or cargo test; counts ÷10, numbers are rough)"
     } else {
         "full run"
     };
