@@ -259,7 +259,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn only_the_local_config_turns_the_demo_on_and_the_mise_tasks_exist() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let read =
+        |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     assert!(read(&root.join("config/gateway.yaml")).contains("seed_when_new: true"));
     let mut shipped = files_under(&root.join("deploy"));
     shipped.push(root.join("config/gateway.prod.yaml"));

@@ -46,11 +46,7 @@ pub fn set_cookie(name: &str, value: &str, secure: bool, max_age_secs: Option<i6
 pub fn pre_token(headers: &HeaderMap) -> String {
     match cookie(headers, PRE_COOKIE) {
         Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t.to_string(),
-        _ => {
-            let mut bytes = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-            hex::encode(bytes)
-        }
+        _ => crate::identity::sessions::random_token(),
     }
 }
 

@@ -75,15 +75,30 @@ impl AdminError {
         }
     }
 
-    /// The JSON form, for `/api/v1/admin/*`.
+    /// The JSON form, for `/api/v1/admin/*`; a throttled answer carries `Retry-After`.
     pub fn api(self) -> Response {
         if let AdminError::Internal(detail) = &self {
             tracing::error!(%detail, "admin API internal error");
         }
-        let message = self.to_string();
-        let body = json!({"error": {"code": self.code(), "message": message}});
-        (self.status(), Json(body)).into_response()
+        let resp = json_error(self.status(), self.code(), self.to_string());
+        match self {
+            AdminError::Throttled { minutes } => with_retry_after(resp, minutes),
+            _ => resp,
+        }
     }
+}
+
+/// The admin API's error body `{"error":{"code","message"}}` with its status.
+pub fn json_error(status: StatusCode, code: &str, message: String) -> Response {
+    let body = json!({"error": {"code": code, "message": message}});
+    (status, Json(body)).into_response()
+}
+
+/// Adds `Retry-After` (in seconds, at least one minute's worth) to a throttled answer.
+pub fn with_retry_after(mut resp: Response, minutes: i64) -> Response {
+    let secs = header::HeaderValue::from(minutes.max(1).saturating_mul(60));
+    resp.headers_mut().insert(header::RETRY_AFTER, secs);
+    resp
 }
 
 impl From<IdentityError> for AdminError {

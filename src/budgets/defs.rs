@@ -18,12 +18,22 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn parse(s: &str) -> Option<Scope> {
+    /// From the `budgets.scope_kind` column.
+    pub(super) fn parse(s: &str) -> Option<Scope> {
         match s {
             "team" => Some(Scope::Team),
             "user" => Some(Scope::User),
             "service_account" => Some(Scope::ServiceAccount),
             _ => None,
+        }
+    }
+
+    /// The `budgets.scope_kind` column value.
+    pub(super) fn column(self) -> &'static str {
+        match self {
+            Scope::Team => "team",
+            Scope::User => "user",
+            Scope::ServiceAccount => "service_account",
         }
     }
 
@@ -68,7 +78,20 @@ pub enum BudgetError {
 
 #[derive(Default)]
 pub(super) struct Defs {
-    pub(super) by_scope: HashMap<(Scope, String), Vec<Arc<BudgetDef>>>,
+    /// By owner id (team, user or service account; filter on [`BudgetDef::scope`]), so the
+    /// hot path looks up with the principal's `&str` without allocating a key.
+    pub(super) by_owner: HashMap<String, Vec<Arc<BudgetDef>>>,
+}
+
+impl Defs {
+    /// Each budget's amount and hard flag, by id: what a reload compares.
+    pub(super) fn limits(&self) -> HashMap<&str, (i64, bool)> {
+        self.by_owner
+            .values()
+            .flatten()
+            .map(|d| (d.id.as_str(), (d.amount, d.hard)))
+            .collect()
+    }
 }
 
 pub(super) fn def(row: BudgetRow) -> Result<BudgetDef, String> {
@@ -78,12 +101,8 @@ pub(super) fn def(row: BudgetRow) -> Result<BudgetDef, String> {
         .timezone
         .parse()
         .map_err(|_| format!("{}: unknown timezone {}", row.id, row.timezone))?;
-    let cadence = match row.cadence.as_str() {
-        "daily" => Cadence::Daily,
-        "weekly" => Cadence::Weekly,
-        "monthly" => Cadence::Monthly,
-        other => return Err(format!("{}: unknown cadence {other}", row.id)),
-    };
+    let cadence = parse_cadence(&row.cadence)
+        .ok_or_else(|| format!("{}: unknown cadence {}", row.id, row.cadence))?;
     Ok(BudgetDef {
         id: row.id,
         scope,
@@ -93,4 +112,14 @@ pub(super) fn def(row: BudgetRow) -> Result<BudgetDef, String> {
         tz,
         windows: Mutex::new(WindowCache::new(cadence, tz)),
     })
+}
+
+/// From the `budgets.cadence` column.
+pub(super) fn parse_cadence(s: &str) -> Option<Cadence> {
+    match s {
+        "daily" => Some(Cadence::Daily),
+        "weekly" => Some(Cadence::Weekly),
+        "monthly" => Some(Cadence::Monthly),
+        _ => None,
+    }
 }

@@ -92,39 +92,29 @@ impl BudgetGate {
         for row in rows {
             match def(row) {
                 Ok(d) => defs
-                    .by_scope
-                    .entry((d.scope, d.scope_id.clone()))
+                    .by_owner
+                    .entry(d.scope_id.clone())
                     .or_default()
                     .push(Arc::new(d)),
                 Err(why) => tracing::error!("ignoring budget: {why}"),
             }
         }
-        let amounts: HashMap<String, (i64, bool)> = defs
-            .by_scope
-            .values()
-            .flatten()
-            .map(|d| (d.id.clone(), (d.amount, d.hard)))
-            .collect();
+        let defs = Arc::new(defs);
         let old = std::mem::replace(
             &mut *self.defs.write().unwrap_or_else(|p| p.into_inner()),
-            Arc::new(defs),
+            defs.clone(),
         );
-        let old_amounts: HashMap<String, (i64, bool)> = old
-            .by_scope
-            .values()
-            .flatten()
-            .map(|d| (d.id.clone(), (d.amount, d.hard)))
-            .collect();
+        let (amounts, old_amounts) = (defs.limits(), old.limits());
         // A deleted budget's windows are forgotten (its rows are gone with it); a changed one's
         // leases are handed back at the next flush, so the new amount holds on every replica.
         let mut changed = Vec::new();
         self.windows
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, w| match amounts.get(&w.budget_id) {
+            .retain(|_, w| match amounts.get(w.budget_id.as_str()) {
                 None => false,
                 Some(now) => {
-                    if old_amounts.get(&w.budget_id) != Some(now) {
+                    if old_amounts.get(w.budget_id.as_str()) != Some(now) {
                         changed.push(w.clone());
                     }
                     true
@@ -138,7 +128,7 @@ impl BudgetGate {
 
     fn applicable(&self, p: &Principal) -> Vec<Arc<BudgetDef>> {
         let defs = self.defs.read().unwrap_or_else(|p| p.into_inner()).clone();
-        if defs.by_scope.is_empty() {
+        if defs.by_owner.is_empty() {
             return Vec::new();
         }
         let owners = [
@@ -148,10 +138,8 @@ impl BudgetGate {
         ];
         let mut out = Vec::new();
         for (scope, id) in owners {
-            if let Some(id) = id
-                && let Some(list) = defs.by_scope.get(&(scope, id.clone()))
-            {
-                out.extend(list.iter().cloned());
+            if let Some(list) = id.and_then(|id| defs.by_owner.get(id.as_str())) {
+                out.extend(list.iter().filter(|d| d.scope == scope).cloned());
             }
         }
         out

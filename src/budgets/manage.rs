@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 pub use self::input::{BudgetSpec, NewBudget, parse_spec};
-use self::input::{default_id, parse_id, parse_scope, scope_column};
+use self::input::{default_id, parse_id, parse_scope};
 pub use self::view::{BudgetView, ScopeChoice};
 use self::view::{may_manage, may_see, teams_of, view};
 use super::gate::Scope;
@@ -146,7 +146,7 @@ pub async fn create_budget(
     };
     let row = NewBudgetRow {
         id: id.clone(),
-        scope_kind: scope_column(scope),
+        scope_kind: scope.column(),
         scope_id: new.scope_id.trim().to_string(),
         cadence: change.cadence,
         timezone: change.timezone.clone(),
@@ -198,7 +198,7 @@ pub async fn create_default_budget(
     let base = default_id(service_account, cadence);
     let mut row = NewBudgetRow {
         id: base.clone(),
-        scope_kind: scope_column(Scope::ServiceAccount),
+        scope_kind: Scope::ServiceAccount.column(),
         scope_id: service_account.to_string(),
         cadence: change.cadence,
         timezone: change.timezone.clone(),

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::duration::parse_duration;
+use super::duration::expires_at;
 use super::password_input::read_password;
 use super::{Failure, load, open, require_current_schema};
 use crate::identity::IdentityError;
@@ -159,14 +159,7 @@ async fn execute(store: &Store, cmd: Command, password: Option<&str>) -> Result<
             expires,
             json,
         } => {
-            let expires_at = match expires {
-                Some(text) => Some(
-                    crate::store::now()
-                        + parse_duration(&text)
-                            .map_err(|e| Failure::config(anyhow::anyhow!("--expires: {e}")))?,
-                ),
-                None => None,
-            };
+            let expires_at = expires_at(expires.as_deref())?;
             let minted = admin_tokens::mint_for_email(store, &email, &name, expires_at, CLI_ACTOR)
                 .await
                 .map_err(failure)?;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::duration::parse_duration;
+use super::duration::expires_at;
 use super::{Failure, load, open, require_current_schema};
 use crate::credentials::Grants;
 use crate::credentials::manage::{self, CredentialError, IssueRequest, OwnerSpec};
@@ -71,14 +71,7 @@ pub struct CreateArgs {
 impl CreateArgs {
     /// The expiry asked for, from now.
     pub fn expires_at(&self) -> Result<Option<DateTime<Utc>>, Failure> {
-        match &self.expires {
-            Some(text) => {
-                let d = parse_duration(text)
-                    .map_err(|e| Failure::config(anyhow::anyhow!("--expires: {e}")))?;
-                Ok(Some(crate::store::now() + d))
-            }
-            None => Ok(None),
-        }
+        expires_at(self.expires.as_deref())
     }
 
     pub fn grants(&self) -> Grants {

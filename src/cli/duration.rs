@@ -1,5 +1,20 @@
 //! Human durations on the command line: `30d`, `12h`, `90m`, `2w`.
 
+use chrono::{DateTime, Utc};
+
+use super::Failure;
+
+/// The expiry an `--expires` lifetime asks for, from now (`None` without one).
+pub fn expires_at(expires: Option<&str>) -> Result<Option<DateTime<Utc>>, Failure> {
+    expires
+        .map(|text| {
+            parse_duration(text)
+                .map(|d| crate::store::now() + d)
+                .map_err(|e| Failure::config(anyhow::anyhow!("--expires: {e}")))
+        })
+        .transpose()
+}
+
 /// Parses `<positive integer><d|h|m|w>`.
 pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
     let t = text.trim();

@@ -76,10 +76,10 @@ async fn request_ids(mut request: Request, next: Next) -> Response {
         internal: uuid::Uuid::new_v4().to_string(),
         client,
     };
-    let echo = ids.client.clone().unwrap_or_else(|| ids.internal.clone());
+    let echo = HeaderValue::from_str(ids.client.as_deref().unwrap_or(&ids.internal));
     request.extensions_mut().insert(ids);
     let mut response = next.run(request).await;
-    if let Ok(v) = HeaderValue::from_str(&echo) {
+    if let Ok(v) = echo {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response

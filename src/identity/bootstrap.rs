@@ -4,11 +4,12 @@
 //! Race-free across processes: the decision and the writes (user, audit row, latch flip)
 //! happen in one transaction under the `Bootstrap` lock. Re-running never resets a password.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{Email, password};
-use crate::store::rows::{AuditEntry, NewUser};
-use crate::store::{LockName, Store, StoreError, new_id, now};
+use crate::store::rows::{AuditEntry, NewUser, UserRow};
+use crate::store::{Exec, LockName, Store, StoreError, new_id, now};
 
 /// What the operator asked for.
 pub struct BootstrapRequest {
@@ -119,31 +120,17 @@ pub async fn ensure_admin(
         });
     }
     let at = now();
-    let (user_id, activated) = match ex.find_user_by_email(req.email.as_str()).await? {
-        None => {
-            let id = new_id();
-            ex.insert_user(
-                &NewUser {
-                    id: id.clone(),
-                    email: req.email.to_string(),
-                    name: req.name.clone(),
-                    status: "active",
-                    platform_admin: true,
-                    password_hash: Some(phc),
-                    must_change_password: req.require_password_change,
-                    origin: "bootstrap",
-                },
-                at,
-            )
-            .await?;
-            (id, false)
-        }
-        Some(user) if user.status == "invited" => {
-            ex.activate_admin(&user.id, &phc, req.require_password_change, at)
-                .await?;
-            (user.id, true)
-        }
-        Some(user) => {
+    let new = NewAdmin {
+        email: &req.email,
+        name: &req.name,
+        phc,
+        must_change_password: req.require_password_change,
+        origin: "bootstrap",
+    };
+    let (user_id, activated) = match put_admin(&mut ex, new, at).await? {
+        AdminPut::Created(id) => (id, false),
+        AdminPut::Activated(id) => (id, true),
+        AdminPut::Taken(user) => {
             return Err(BootstrapError::UserConflict {
                 email: user.email,
                 status: user.status,
@@ -173,4 +160,62 @@ pub async fn ensure_admin(
     } else {
         BootstrapOutcome::Created { user_id }
     })
+}
+
+/// An active platform admin to create (or an invited user to activate as one).
+pub(crate) struct NewAdmin<'a> {
+    pub email: &'a Email,
+    pub name: &'a str,
+    /// The argon2id PHC string (hashed before the lock is taken).
+    pub phc: String,
+    pub must_change_password: bool,
+    /// `users.origin` of a new row.
+    pub origin: &'static str,
+}
+
+/// What [`put_admin`] did with the e-mail's account.
+pub(crate) enum AdminPut {
+    /// A new active platform admin (its id).
+    Created(String),
+    /// The invited user with that e-mail, now an active platform admin.
+    Activated(String),
+    /// An active or disabled account has that e-mail; nothing was changed.
+    Taken(UserRow),
+}
+
+/// The admin write every way of making an admin shares (`bootstrap-admin`, the bootstrap
+/// link, `gateway admin create`): a new active platform admin, or the invited user with that
+/// e-mail activated as one; never an existing account's password. The caller holds the
+/// `Bootstrap` lock and writes its own audit row and latch flip.
+pub(crate) async fn put_admin(
+    ex: &mut Exec<'_>,
+    new: NewAdmin<'_>,
+    at: DateTime<Utc>,
+) -> Result<AdminPut, StoreError> {
+    match ex.find_user_by_email(new.email.as_str()).await? {
+        None => {
+            let id = new_id();
+            ex.insert_user(
+                &NewUser {
+                    id: id.clone(),
+                    email: new.email.to_string(),
+                    name: new.name.to_string(),
+                    status: "active",
+                    platform_admin: true,
+                    password_hash: Some(new.phc),
+                    must_change_password: new.must_change_password,
+                    origin: new.origin,
+                },
+                at,
+            )
+            .await?;
+            Ok(AdminPut::Created(id))
+        }
+        Some(user) if user.status == "invited" => {
+            ex.activate_admin(&user.id, &new.phc, new.must_change_password, at)
+                .await?;
+            Ok(AdminPut::Activated(user.id))
+        }
+        Some(user) => Ok(AdminPut::Taken(user)),
+    }
 }

@@ -15,7 +15,6 @@ pub mod token_file;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 pub use redeem::{LinkRequest, Redeemed, redeem};
@@ -118,9 +117,7 @@ fn sha256(token: &str) -> [u8; 32] {
 
 /// A fresh `gwb_` token carrying 256 random bits.
 fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+    format!("{TOKEN_PREFIX}{}", super::sessions::random_token())
 }
 
 impl BootstrapLink {

@@ -11,21 +11,18 @@
 //! admin is reserved to platform admins.
 
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::members::{ensure_team, put_membership, require_owner_rights};
 use super::permissions::{Action, Actor};
+use super::sessions::random_token;
 use super::users::{UserStatus, audit, conflict_as, display_name, load_user};
 use super::{Email, IdentityError};
 use crate::config::schema::TeamRole;
 use crate::store::invites::NewInvite;
 use crate::store::rows::{NewUser, UserRow};
 use crate::store::{Exec, Store, new_id, now};
-
-/// Random bytes in a link token (hex-encoded: 64 URL-safe characters).
-const TOKEN_BYTES: usize = 32;
 
 /// A freshly issued onboarding link. `link_token` is the secret: show it once (as part of
 /// the link), never log or store it. `Debug` redacts it.
@@ -211,20 +208,13 @@ pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.trim().as_bytes()).to_vec()
 }
 
-/// A fresh token: 32 random bytes, hex (URL-safe).
-fn new_token() -> String {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    rand::rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
-}
-
 async fn issue(
     ex: &mut Exec<'_>,
     actor: &Actor,
     user_id: &str,
     at: DateTime<Utc>,
 ) -> Result<Invite, IdentityError> {
-    let token = new_token();
+    let token = random_token();
     let expires_at = at + crate::settings::read_in(ex).await?.invite_lifetime;
     ex.insert_invite(&NewInvite {
         id: new_id(),
@@ -277,10 +267,10 @@ mod tests {
 
     #[test]
     fn tokens_are_64_url_safe_characters_and_differ() {
-        let a = new_token();
+        let a = random_token();
         assert_eq!(a.len(), 64);
         assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(a, new_token());
+        assert_ne!(a, random_token());
         assert_eq!(token_hash(&a).len(), 32);
         assert_eq!(token_hash(&a), token_hash(&format!(" {a}\n")));
     }

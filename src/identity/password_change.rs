@@ -26,7 +26,7 @@ pub async fn change_password(
         .conn()
         .await?
         .ex()
-        .find_user_by_email(&session.actor.email)
+        .get_user_row(&session.actor.user_id)
         .await?
         .ok_or_else(|| IdentityError::NotFound("user".into()))?;
     let hash = user.password_hash.clone().unwrap_or_default();

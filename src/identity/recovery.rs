@@ -6,10 +6,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
+use super::bootstrap::{AdminPut, NewAdmin, put_admin};
 use super::password_change::check_policy_with;
 use super::{Email, IdentityError, password};
-use crate::store::rows::{AuditEntry, NewUser};
-use crate::store::{Exec, LockName, Store, new_id, now};
+use crate::store::rows::AuditEntry;
+use crate::store::{Exec, LockName, Store, now};
 
 /// The audit actor of every offline command.
 pub const CLI_ACTOR: &str = "system:cli";
@@ -83,35 +84,21 @@ pub async fn create_admin(
     let at = now();
     let mut tx = store.begin_locked(LockName::Bootstrap).await?;
     let mut ex = tx.ex();
-    let (id, outcome) = match ex.find_user_by_email(email.as_str()).await? {
-        None => {
-            let id = new_id();
-            let name = name
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("admin"));
-            ex.insert_user(
-                &NewUser {
-                    id: id.clone(),
-                    email: email.to_string(),
-                    name: name.to_string(),
-                    status: "active",
-                    platform_admin: true,
-                    password_hash: Some(phc),
-                    must_change_password,
-                    origin: "cli",
-                },
-                at,
-            )
-            .await?;
-            (id, Created::Created)
-        }
-        Some(u) if u.status == "invited" => {
-            ex.activate_admin(&u.id, &phc, must_change_password, at)
-                .await?;
-            (u.id, Created::Activated)
-        }
-        Some(u) => {
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("admin"));
+    let new = NewAdmin {
+        email: &email,
+        name,
+        phc,
+        must_change_password,
+        origin: "cli",
+    };
+    let (id, outcome) = match put_admin(&mut ex, new, at).await? {
+        AdminPut::Created(id) => (id, Created::Created),
+        AdminPut::Activated(id) => (id, Created::Activated),
+        AdminPut::Taken(u) => {
             return Err(IdentityError::Conflict(format!(
                 "user {} already exists with status {}; use `gateway admin reset-password {}` \
                  to recover it",
@@ -173,7 +160,7 @@ pub async fn reset_password(
     }
     ex.set_password(&user.id, &phc, must_change_password, at)
         .await?;
-    let ended = ex.end_sessions_of_user(&user.id, at).await?;
+    let ended = ex.end_user_sessions(&user.id, None, at).await?;
     ex.clear_login_failures(&format!("email:{email}")).await?;
     let details = json!({"sessions_ended": ended, "must_change_password": must_change_password});
     audit(&mut ex, "password.reset", &user.id, details, at).await?;

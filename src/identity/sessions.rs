@@ -9,8 +9,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::Duration;
-use rand::RngCore;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -19,8 +18,8 @@ use super::permissions::Actor;
 use super::throttle::{forget_attempt, lockout, record_attempt};
 use super::{Email, IdentityError};
 use crate::settings::Settings;
-use crate::store::rows::{AuditEntry, NewSession, SessionRow};
-use crate::store::{Store, new_id, now};
+use crate::store::rows::{AuditEntry, NewSession, SessionRow, UserRow};
+use crate::store::{Exec, Store, StoreError, new_id, now};
 
 /// `last_seen_at` is written at most this often (not on every request).
 const TOUCH_EVERY: Duration = Duration::seconds(60);
@@ -71,9 +70,11 @@ pub struct Client {
     pub user_agent: Option<String>,
 }
 
-fn random_token() -> String {
+/// A fresh secret of 256 random bits, hex (64 URL-safe characters): session and CSRF
+/// tokens, invite links, the bootstrap link and the pre-session CSRF value all use it.
+pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     hex::encode(bytes)
 }
 
@@ -197,28 +198,8 @@ pub async fn login_with(
             return Err(LoginError::Invalid);
         }
     };
-    let created = Created {
-        token: random_token(),
-        csrf_token: random_token(),
-        must_change_password: user.must_change_password,
-        user_id: user.id.clone(),
-    };
     let mut tx = store.begin().await.map_err(IdentityError::from)?;
     let mut ex = tx.ex();
-    ex.insert_session(
-        &NewSession {
-            id: new_id(),
-            token_hash: token_hash(&created.token),
-            user_id: user.id.clone(),
-            csrf_token: created.csrf_token.clone(),
-            expires_at: at + settings.session_absolute,
-            client_addr: client.addr.clone(),
-            user_agent: client.user_agent.clone(),
-        },
-        at,
-    )
-    .await
-    .map_err(IdentityError::from)?;
     ex.clear_login_failures(&keys[0])
         .await
         .map_err(IdentityError::from)?;
@@ -227,23 +208,63 @@ pub async fn login_with(
             .await
             .map_err(IdentityError::from)?;
     }
-    ex.mark_login(&user.id, at)
-        .await
-        .map_err(IdentityError::from)?;
+    let details = json!({"email": user.email});
+    let created = open_session(
+        &mut ex,
+        &user,
+        settings.session_absolute,
+        client,
+        details,
+        at,
+    )
+    .await
+    .map_err(IdentityError::from)?;
+    tx.commit().await.map_err(IdentityError::from)?;
+    Ok(created)
+}
+
+/// Opens a session for `user` lasting at most `lifetime`, marks the sign-in and writes its
+/// `login.succeeded` audit row (with `details`), in the caller's transaction.
+async fn open_session(
+    ex: &mut Exec<'_>,
+    user: &UserRow,
+    lifetime: Duration,
+    client: &Client,
+    details: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<Created, StoreError> {
+    let created = Created {
+        token: random_token(),
+        csrf_token: random_token(),
+        must_change_password: user.must_change_password,
+        user_id: user.id.clone(),
+    };
+    ex.insert_session(
+        &NewSession {
+            id: new_id(),
+            token_hash: token_hash(&created.token),
+            user_id: user.id.clone(),
+            csrf_token: created.csrf_token.clone(),
+            expires_at: at + lifetime,
+            client_addr: client.addr.clone(),
+            user_agent: client.user_agent.clone(),
+        },
+        at,
+    )
+    .await?;
+    ex.mark_login(&user.id, at).await?;
     ex.insert_audit(
         &AuditEntry {
             actor: user.id.clone(),
             action: "login.succeeded".into(),
             target_kind: Some("user".into()),
             target_id: Some(user.id.clone()),
-            details: json!({"email": user.email}),
+            details,
             client_addr: client.addr.clone(),
         },
         at,
     )
-    .await
-    .map_err(IdentityError::from)?;
-    tx.commit().await.map_err(IdentityError::from)?;
+    .await?;
     Ok(created)
 }
 
@@ -265,35 +286,13 @@ pub async fn start_session(
         .await?
         .filter(|u| u.status == "active")
         .ok_or_else(|| IdentityError::NotFound("active user".into()))?;
-    let created = Created {
-        token: random_token(),
-        csrf_token: random_token(),
-        must_change_password: user.must_change_password,
-        user_id: user.id.clone(),
-    };
-    ex.insert_session(
-        &NewSession {
-            id: new_id(),
-            token_hash: token_hash(&created.token),
-            user_id: user.id.clone(),
-            csrf_token: created.csrf_token.clone(),
-            expires_at: at + settings.session_absolute,
-            client_addr: client.addr.clone(),
-            user_agent: client.user_agent.clone(),
-        },
-        at,
-    )
-    .await?;
-    ex.mark_login(&user.id, at).await?;
-    ex.insert_audit(
-        &AuditEntry {
-            actor: user.id.clone(),
-            action: "login.succeeded".into(),
-            target_kind: Some("user".into()),
-            target_id: Some(user.id.clone()),
-            details: json!({"email": user.email, "via": "invite"}),
-            client_addr: client.addr.clone(),
-        },
+    let details = json!({"email": user.email, "via": "invite"});
+    let created = open_session(
+        &mut ex,
+        &user,
+        settings.session_absolute,
+        client,
+        details,
         at,
     )
     .await?;

@@ -142,7 +142,7 @@ pub async fn deactivate_user(
     ex.set_user_status(user_id, UserStatus::Disabled.as_str(), at)
         .await?;
     let done = Deactivation {
-        sessions_ended: ex.end_sessions_of_user(user_id, at).await?,
+        sessions_ended: ex.end_user_sessions(user_id, None, at).await?,
         credentials_revoked: ex.revoke_personal_credentials(user_id, None, at).await?,
         invites_revoked: ex.revoke_open_invites(user_id, at).await?,
     };

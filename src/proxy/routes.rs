@@ -150,8 +150,7 @@ async fn handle(
     ex.flags.extend(reservation.flags.iter().cloned());
     let capture = &state.settings.current().capture;
     if capture.mode != CaptureMode::Off {
-        let body = serde_json::Value::Object(req.body().clone());
-        ex.payload = capture.capture(&body, bytes.len());
+        ex.payload = capture.capture(req.body(), bytes.len());
     }
     let served = match forward(state, &req, model, &mut ex).await {
         Ok(s) => s,

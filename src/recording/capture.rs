@@ -222,12 +222,12 @@ impl CapturePolicy {
     /// when off; for `metadata` a small JSON object `{model, stream, message_count,
     /// input_bytes, max_tokens?}` without content; for `redacted` the body with secrets and
     /// configured paths replaced. Either is cut to `max_bytes` on a character boundary.
-    pub fn capture(&self, body: &Value, raw_len: usize) -> Option<String> {
+    pub fn capture(&self, body: &Map<String, Value>, raw_len: usize) -> Option<String> {
         let text = match self.mode {
             CaptureMode::Off => return None,
             CaptureMode::Metadata => metadata(body, raw_len).to_string(),
             CaptureMode::Redacted => {
-                let mut copy = body.clone();
+                let mut copy = Value::Object(body.clone());
                 for path in &self.redact_paths {
                     path.redact(&mut copy);
                 }
@@ -242,7 +242,7 @@ impl CapturePolicy {
 /// Longest model name kept in metadata; names come from clients, so they are bounded.
 const MAX_MODEL_CHARS: usize = 200;
 
-fn metadata(body: &Value, raw_len: usize) -> Value {
+fn metadata(body: &Map<String, Value>, raw_len: usize) -> Value {
     let mut out = Map::new();
     let model = body.get("model").and_then(Value::as_str).map(|m| {
         let end = m

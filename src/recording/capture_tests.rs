@@ -9,9 +9,14 @@ fn policy(mode: CaptureMode, max_bytes: usize, paths: &[&str]) -> CapturePolicy 
     CapturePolicy::new(mode, max_bytes, &paths).unwrap()
 }
 
+/// The request body as the proxy hands it over: a JSON object.
+fn obj(body: &Value) -> &Map<String, Value> {
+    body.as_object().unwrap()
+}
+
 fn redacted(body: &Value, paths: &[&str]) -> Value {
     let text = policy(CaptureMode::Redacted, 1 << 20, paths)
-        .capture(body, 0)
+        .capture(obj(body), 0)
         .unwrap();
     serde_json::from_str(&text).unwrap()
 }
@@ -92,7 +97,10 @@ fn a_capturing_policy_needs_room_for_the_truncation_marker() {
 #[test]
 fn off_captures_nothing() {
     let body = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
-    assert_eq!(policy(CaptureMode::Off, 0, &[]).capture(&body, 80), None);
+    assert_eq!(
+        policy(CaptureMode::Off, 0, &[]).capture(obj(&body), 80),
+        None
+    );
 }
 
 #[test]
@@ -102,7 +110,7 @@ fn metadata_keeps_shape_and_sizes_but_no_content() {
         "messages": [{"role": "system", "content": "be terse"}, {"role": "user", "content": "my secret plan"}],
     });
     let text = policy(CaptureMode::Metadata, 1024, &[])
-        .capture(&body, 123)
+        .capture(obj(&body), 123)
         .unwrap();
     let got: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
@@ -118,7 +126,7 @@ fn metadata_keeps_shape_and_sizes_but_no_content() {
 #[test]
 fn metadata_without_optional_fields_has_defaults_and_no_max_tokens() {
     let text = policy(CaptureMode::Metadata, 1024, &[])
-        .capture(&json!({"input": "x"}), 5)
+        .capture(obj(&json!({"input": "x"})), 5)
         .unwrap();
     let got: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
@@ -126,7 +134,7 @@ fn metadata_without_optional_fields_has_defaults_and_no_max_tokens() {
         json!({"model": null, "stream": false, "message_count": 0, "input_bytes": 5})
     );
     let text = policy(CaptureMode::Metadata, 1024, &[])
-        .capture(&json!({"model": "m", "max_completion_tokens": 9}), 5)
+        .capture(obj(&json!({"model": "m", "max_completion_tokens": 9})), 5)
         .unwrap();
     assert!(text.contains("\"max_tokens\":9"), "{text}");
 }
@@ -217,7 +225,7 @@ fn built_in_secret_keys_are_redacted_at_any_depth_whatever_their_case() {
             "nested": {"deeper": [{key: "deep-value-2"}, {"ok": "kept", key: {"even": "objects-3"}}]},
         });
         let text = policy(CaptureMode::Redacted, 1 << 20, &[])
-            .capture(&body, 0)
+            .capture(obj(&body), 0)
             .unwrap();
         for secret in ["top-value-1", "deep-value-2", "objects-3"] {
             assert!(!text.contains(secret), "{key}: {secret} survived in {text}");
@@ -243,7 +251,7 @@ fn no_secret_survives_in_a_realistic_body_even_when_truncated() {
     });
     for max_bytes in [64, 100, 200, 1 << 20] {
         let text = policy(CaptureMode::Redacted, max_bytes, &["metadata.user_email"])
-            .capture(&body, 0)
+            .capture(obj(&body), 0)
             .unwrap();
         assert!(!text.contains("sk-live"), "{max_bytes}: {text}");
         assert!(text.len() <= max_bytes, "{max_bytes}: {}", text.len());
@@ -255,7 +263,7 @@ fn long_bodies_are_cut_to_the_limit_with_a_marker_counting_the_dropped_bytes() {
     let body = json!({"messages": [{"content": "x".repeat(1000)}]});
     let full = body.to_string();
     let text = policy(CaptureMode::Redacted, 100, &[])
-        .capture(&body, 0)
+        .capture(obj(&body), 0)
         .unwrap();
     assert!(text.len() <= 100, "{}", text.len());
     let (kept, marker) = text.split_once('…').unwrap();
@@ -268,7 +276,7 @@ fn long_bodies_are_cut_to_the_limit_with_a_marker_counting_the_dropped_bytes() {
     let small = json!({"a": 1});
     assert_eq!(
         policy(CaptureMode::Redacted, 64, &[])
-            .capture(&small, 0)
+            .capture(obj(&small), 0)
             .unwrap(),
         small.to_string()
     );
@@ -282,7 +290,7 @@ fn truncation_never_splits_a_multibyte_character() {
         let full = body.to_string();
         for max_bytes in 64..140 {
             let text = policy(CaptureMode::Redacted, max_bytes, &[])
-                .capture(&body, 0)
+                .capture(obj(&body), 0)
                 .unwrap();
             assert!(text.len() <= max_bytes, "{ch} {max_bytes}: {}", text.len());
             let kept = text.rsplit_once('…').unwrap().0;

@@ -201,9 +201,4 @@ impl Exec<'_> {
     ) -> Result<u64> {
         dispatch!(self, revoke_personal_credentials(user_id, team_id, now))
     }
-
-    /// Ends every open session of the user; returns how many.
-    pub async fn end_sessions_of_user(&mut self, user_id: &str, now: DateTime<Utc>) -> Result<u64> {
-        dispatch!(self, end_sessions_of_user(user_id, now))
-    }
 }

@@ -17,7 +17,8 @@ async fn the_log_names_the_file_and_the_url_and_no_log_line_holds_a_secret(backe
     let wrong = post_api(&a.server, "127.0.0.2", &json!({"token": "gwb_guess"})).await;
     assert_eq!(wrong.status, 401);
     let weak = json!({"token": a.token, "password": "Password-123"});
-    let _ = post_api(&a.server, "127.0.0.1", &weak).await;
+    let refused = post_api(&a.server, "127.0.0.1", &weak).await;
+    refused.assert_api_error(400, "invalid_request");
     let body = json!({"token": a.token, "email": "ops@example.com"});
     let created = post_api(&a.server, "127.0.0.1", &body).await;
     assert_eq!(created.status, 201, "{}", created.text);

@@ -12,15 +12,14 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::admin::auth::client;
-use crate::admin::error::AdminError;
+use crate::admin::error::{AdminError, json_error, with_retry_after};
 use crate::http::AppState;
 use crate::identity::bootstrap_link::{self, LinkError, LinkRequest, Redeemed};
 
@@ -85,28 +84,20 @@ fn not_found() -> Response {
     AdminError::NotFound(format!("endpoint {PATH}")).api()
 }
 
-fn error(status: StatusCode, code: &str, message: String) -> Response {
-    let body = json!({"error": {"code": code, "message": message}});
-    (status, Json(body)).into_response()
-}
-
 fn refused(e: LinkError) -> Response {
     let message = e.to_string();
     match e {
         LinkError::NotArmed => not_found(),
-        LinkError::Throttled { minutes } => {
-            let mut resp = error(StatusCode::TOO_MANY_REQUESTS, "throttled", message);
-            if let Ok(v) = HeaderValue::from_str(&(minutes * 60).to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            resp
-        }
-        LinkError::WrongToken => error(StatusCode::UNAUTHORIZED, "invalid_token", message),
-        LinkError::Invalid(_) => error(StatusCode::BAD_REQUEST, "invalid_request", message),
-        LinkError::Conflict(_) => error(StatusCode::CONFLICT, "conflict", message),
+        LinkError::Throttled { minutes } => with_retry_after(
+            json_error(StatusCode::TOO_MANY_REQUESTS, "throttled", message),
+            minutes,
+        ),
+        LinkError::WrongToken => json_error(StatusCode::UNAUTHORIZED, "invalid_token", message),
+        LinkError::Invalid(_) => json_error(StatusCode::BAD_REQUEST, "invalid_request", message),
+        LinkError::Conflict(_) => json_error(StatusCode::CONFLICT, "conflict", message),
         LinkError::Unavailable(detail) => {
             tracing::error!(%detail, "bootstrap link: database error; nothing was created");
-            error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
         }
         LinkError::Internal(detail) => AdminError::Internal(detail).api(),
     }

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -93,10 +93,7 @@ fn refused(e: ExchangeError) -> Response {
     let err = match e {
         ExchangeError::Login(LoginError::Invalid) => AdminError::LoginFailed,
         ExchangeError::Login(LoginError::Throttled { minutes }) => {
-            let mut resp = AdminError::Throttled { minutes }.api();
-            let secs = HeaderValue::from(minutes.max(1) * 60);
-            resp.headers_mut().insert(header::RETRY_AFTER, secs);
-            return resp;
+            AdminError::Throttled { minutes }
         }
         ExchangeError::Login(LoginError::Other(e)) | ExchangeError::Other(e) => e.into(),
         ExchangeError::PasswordChangeRequired => AdminError::PasswordChangeRequired,

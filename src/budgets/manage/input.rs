@@ -36,34 +36,20 @@ pub struct NewBudget<'a> {
     pub spec: BudgetSpec<'a>,
 }
 
-pub(super) fn scope_column(s: Scope) -> &'static str {
-    match s {
-        Scope::Team => "team",
-        Scope::User => "user",
-        Scope::ServiceAccount => "service_account",
-    }
-}
-
 pub(super) fn parse_scope(s: &str) -> Result<Scope, IdentityError> {
-    match s.trim() {
-        "team" => Ok(Scope::Team),
-        "user" => Ok(Scope::User),
-        "service_account" => Ok(Scope::ServiceAccount),
-        other => Err(IdentityError::Invalid(format!(
-            "scope: {other:?} must be team, user or service_account"
-        ))),
-    }
+    let s = s.trim();
+    Scope::parse(s).ok_or_else(|| {
+        IdentityError::Invalid(format!(
+            "scope: {s:?} must be team, user or service_account"
+        ))
+    })
 }
 
 pub(super) fn parse_cadence(s: &str) -> Result<Cadence, IdentityError> {
-    match s.trim() {
-        "daily" => Ok(Cadence::Daily),
-        "weekly" => Ok(Cadence::Weekly),
-        "monthly" => Ok(Cadence::Monthly),
-        other => Err(IdentityError::Invalid(format!(
-            "cadence: {other:?} must be daily, weekly or monthly"
-        ))),
-    }
+    let s = s.trim();
+    crate::budgets::defs::parse_cadence(s).ok_or_else(|| {
+        IdentityError::Invalid(format!("cadence: {s:?} must be daily, weekly or monthly"))
+    })
 }
 
 pub(super) fn parse_tz(s: &str) -> Result<Tz, IdentityError> {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::input::{parse_cadence, parse_scope};
+use crate::budgets::defs::parse_cadence;
 use crate::budgets::gate::Scope;
 use crate::budgets::money::MicroUsd;
 use crate::budgets::window::window;
@@ -93,9 +93,7 @@ pub(super) async fn view(
     teams: Vec<String>,
     at: DateTime<Utc>,
 ) -> Result<BudgetView, StoreError> {
-    let parsed = parse_cadence(&r.cadence)
-        .ok()
-        .zip(r.timezone.parse::<Tz>().ok());
+    let parsed = parse_cadence(&r.cadence).zip(r.timezone.parse::<Tz>().ok());
     let (window_start, resets_at, used_micros) = match parsed {
         Some((cadence, tz)) => {
             let (start, end) = window(cadence, tz, at);
@@ -109,7 +107,7 @@ pub(super) async fn view(
         }
         None => (None, None, 0),
     };
-    let scope = parse_scope(&r.scope_kind).unwrap_or(Scope::Team);
+    let scope = Scope::parse(&r.scope_kind).unwrap_or(Scope::Team);
     Ok(BudgetView {
         can_edit: may_manage(actor, &teams),
         amount_usd: MicroUsd::from_micros(r.amount_micros)

@@ -115,7 +115,7 @@ impl CredentialView {
         };
         CredentialView {
             status: CredentialStatus::of(r.revoked_at, r.expires_at, r.replaced_by.as_deref(), now),
-            prefix: format!("gw_{}_", r.public_id),
+            prefix: format!("{}{}_", crate::credentials::key::DATA_PLANE, r.public_id),
             grants: Grants::from_column(r.model_grants.as_deref()),
             id: r.id,
             public_id: r.public_id,

@@ -15,12 +15,13 @@ use subtle::ConstantTimeEq;
 
 use super::{BootstrapLink, LinkError, is_open, sha256, token_file};
 use crate::identity::admin_tokens::{Minted, mint_in};
+use crate::identity::bootstrap::{AdminPut, NewAdmin, put_admin};
 use crate::identity::password_change::check_policy_with;
 use crate::identity::sessions::Client;
 use crate::identity::{Email, password};
 use crate::settings::Settings;
-use crate::store::rows::{AuditEntry, NewUser};
-use crate::store::{LockName, Store, new_id, now};
+use crate::store::rows::AuditEntry;
+use crate::store::{LockName, Store, now};
 
 /// Failures from one address counted within this window…
 const WINDOW: Duration = Duration::minutes(15);
@@ -199,30 +200,17 @@ async fn create(
         return Err(LinkError::NotArmed);
     }
     let at = now();
-    let (user_id, activated) = match ex.find_user_by_email(input.email.as_str()).await? {
-        None => {
-            let id = new_id();
-            ex.insert_user(
-                &NewUser {
-                    id: id.clone(),
-                    email: input.email.to_string(),
-                    name: input.name.clone(),
-                    status: "active",
-                    platform_admin: true,
-                    password_hash: Some(phc),
-                    must_change_password: false,
-                    origin: "bootstrap",
-                },
-                at,
-            )
-            .await?;
-            (id, false)
-        }
-        Some(user) if user.status == "invited" => {
-            ex.activate_admin(&user.id, &phc, false, at).await?;
-            (user.id, true)
-        }
-        Some(user) => {
+    let new = NewAdmin {
+        email: &input.email,
+        name: &input.name,
+        phc,
+        must_change_password: false,
+        origin: "bootstrap",
+    };
+    let (user_id, activated) = match put_admin(&mut ex, new, at).await? {
+        AdminPut::Created(id) => (id, false),
+        AdminPut::Activated(id) => (id, true),
+        AdminPut::Taken(user) => {
             return Err(LinkError::Conflict(format!(
                 "email: user {} already exists with status {}; choose another address, or \
                  recover that account with `gateway admin reset-password {}`",

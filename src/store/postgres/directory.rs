@@ -311,17 +311,3 @@ pub async fn revoke_personal_credentials(
     .await?;
     Ok(done.rows_affected())
 }
-
-pub async fn end_sessions_of_user(
-    c: &mut PgConnection,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    let done =
-        sqlx::query("UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL")
-            .bind(user_id)
-            .bind(now)
-            .execute(c)
-            .await?;
-    Ok(done.rows_affected())
-}

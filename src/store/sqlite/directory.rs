@@ -291,15 +291,3 @@ pub async fn revoke_personal_credentials(
     )
     .await?)
 }
-
-pub async fn end_sessions_of_user(
-    c: &Connection,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> Result<u64> {
-    Ok(c.execute(
-        "UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL",
-        params![user_id, ms(now)],
-    )
-    .await?)
-}

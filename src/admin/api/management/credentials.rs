@@ -93,8 +93,9 @@ impl From<CredentialView> for CredentialBody {
     }
 }
 
-/// A credential just issued. `key` is the full secret: it is shown only in this answer.
-#[derive(Debug, Serialize, ToSchema)]
+/// A credential just issued. `key` is the full secret: it is shown only in this answer (no
+/// `Debug`, so it cannot reach a log).
+#[derive(Serialize, ToSchema)]
 pub struct IssuedBody {
     pub key: String,
     pub credential: CredentialBody,
@@ -109,8 +110,9 @@ impl From<NewCredential> for IssuedBody {
     }
 }
 
-/// The outcome of a rotation: the successor's key (shown once) and the old credential.
-#[derive(Debug, Serialize, ToSchema)]
+/// The outcome of a rotation: the successor's key (shown once) and the old credential. No
+/// `Debug`: it holds the key.
+#[derive(Serialize, ToSchema)]
 pub struct RotatedBody {
     pub key: String,
     pub credential: CredentialBody,
