@@ -40,9 +40,10 @@ pub struct App {
 }
 
 impl App {
-    pub async fn start(store: Store, config: Arc<Config>) -> anyhow::Result<App> {
-        let providers =
-            crate::providers::build_all(&config.providers).context("cannot set up providers")?;
+    /// Starts the app for `lanes` serving lanes (`http::lanes`).
+    pub async fn start(store: Store, config: Arc<Config>, lanes: usize) -> anyhow::Result<App> {
+        let providers = crate::providers::build_all(&config.providers, lanes)
+            .context("cannot set up providers")?;
         let catalog = Catalog::load(&store)
             .await
             .context("cannot load the model catalogue")?;

@@ -115,10 +115,12 @@ pub fn write_config(
     upstream_base_url: &str,
     budget: bool,
 ) -> anyhow::Result<PathBuf> {
+    let workers = std::env::var("GATEWAY_BENCH_WORKERS").unwrap_or_else(|_| "0".into());
     let mut yaml = format!(
         r#"server:
   bind: 127.0.0.1:0
   shutdown_grace_seconds: 10
+  workers: {workers}
 database:
   url: "{db_url}"
 auth:
@@ -167,8 +169,9 @@ models:
     Ok(path)
 }
 
-/// `GATEWAY_BENCH_WORKERS=N` runs the gateway and the reference proxy with N tokio workers
-/// (`TOKIO_WORKER_THREADS`); unset, both use one per CPU.
+/// `GATEWAY_BENCH_WORKERS=N` runs the gateway and the reference proxy with N serving lanes
+/// (`server.workers` in the gateway's config) and the work-stealing reference with N tokio
+/// workers (`TOKIO_WORKER_THREADS`); unset, one per CPU.
 fn worker_threads() -> Option<(&'static str, String)> {
     std::env::var("GATEWAY_BENCH_WORKERS")
         .ok()
@@ -266,6 +269,14 @@ impl Server {
             .env(super::reference::ROLE_ENV, super::reference::ROLE)
             .envs(worker_threads())
             .env(super::reference::UPSTREAM_ENV, upstream_chat_url)
+            .env(
+                super::reference::SHAPE_ENV,
+                std::env::var(super::reference::SHAPE_ENV).unwrap_or_default(),
+            )
+            .env(
+                super::reference::LANES_ENV,
+                std::env::var(super::reference::LANES_ENV).unwrap_or_default(),
+            )
             .env(
                 super::reference::NODELAY_ENV,
                 std::env::var(super::reference::NODELAY_ENV).unwrap_or_default(),

@@ -1,8 +1,13 @@
 //! The reference proxy: the smallest pass-through built from the gateway's own stack (axum
-//! server, one pooled reqwest client, default multi-thread tokio runtime), run as a separate
-//! process like the gateway, with `TCP_NODELAY` on its accepted sockets. It authenticates nothing, parses
-//! nothing and records nothing, so "gateway − reference" is what the gateway's own work
-//! costs, while "reference − direct" is the price of any extra HTTP hop on this machine.
+//! server on the gateway's serving lanes, `gateway::http::lanes`, with one pooled reqwest
+//! client per lane), run as a separate process like the gateway, with `TCP_NODELAY` on its
+//! accepted sockets. It authenticates nothing, parses nothing and records nothing, so
+//! "gateway − reference" is what the gateway's own work costs, while "reference − direct" is
+//! the price of any extra HTTP hop on this machine.
+//!
+//! `GATEWAY_BENCH_REFERENCE_SHAPE=work-stealing` runs it instead as a plain `axum::serve` on
+//! tokio's default multi-thread runtime with one shared client: what an ordinary axum + reqwest
+//! proxy costs, to compare the two shapes in one run.
 //!
 //! The bench binary re-executes itself with [`ROLE_ENV`] set to run it.
 
@@ -23,11 +28,23 @@ pub const ROLE: &str = "reference-proxy";
 pub const UPSTREAM_ENV: &str = "GATEWAY_BENCH_UPSTREAM";
 /// Passed through from the bench's own environment.
 pub const NODELAY_ENV: &str = "GATEWAY_BENCH_REFERENCE_NODELAY";
+pub const SHAPE_ENV: &str = "GATEWAY_BENCH_REFERENCE_SHAPE";
+/// Number of lanes; unset, one per CPU.
+pub const LANES_ENV: &str = "GATEWAY_BENCH_WORKERS";
 
 #[derive(Clone)]
 struct Forward {
-    client: reqwest::Client,
+    /// One per lane (the last one off the lanes), as the gateway's providers keep them.
+    clients: std::sync::Arc<[reqwest::Client]>,
     url: String,
+}
+
+impl Forward {
+    fn client(&self) -> &reqwest::Client {
+        let shared = self.clients.len() - 1;
+        let index = gateway::http::lanes::current().map_or(shared, |lane| lane.min(shared));
+        &self.clients[index]
+    }
 }
 
 /// In the child: serve until SIGTERM. `None` in the parent (not asked to play a role).
@@ -39,7 +56,13 @@ pub fn run_if_requested() -> Option<ExitCode> {
         .enable_all()
         .build()
         .context("starting the runtime")
-        .and_then(|rt| rt.block_on(serve()));
+        .and_then(|rt| {
+            if std::env::var(SHAPE_ENV).ok().as_deref() == Some("work-stealing") {
+                rt.block_on(serve())
+            } else {
+                rt.block_on(serve_on_lanes())
+            }
+        });
     Some(match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -49,16 +72,48 @@ pub fn run_if_requested() -> Option<ExitCode> {
     })
 }
 
-async fn serve() -> anyhow::Result<()> {
+/// The router with `clients` clients (one per lane, plus one).
+fn app(clients: usize) -> anyhow::Result<Router> {
     let url = std::env::var(UPSTREAM_ENV).with_context(|| format!("{UPSTREAM_ENV} unset"))?;
     gateway::providers::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .build()
+    let clients = (0..clients)
+        .map(|_| reqwest::Client::builder().no_proxy().build())
+        .collect::<Result<_, _>>()
         .context("building the client")?;
-    let app = Router::new()
+    Ok(Router::new()
         .route("/v1/chat/completions", post(forward))
-        .with_state(Forward { client, url });
+        .with_state(Forward { clients, url }))
+}
+
+/// Like the gateway: the router on its serving lanes (always `TCP_NODELAY`).
+async fn serve_on_lanes() -> anyhow::Result<()> {
+    use gateway::http::lanes::{self, Lanes};
+    let n = lanes::count(
+        std::env::var(LANES_ENV)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
+    listener
+        .set_nonblocking(true)
+        .context("non-blocking listener")?;
+    let addr = listener.local_addr().context("no local address")?;
+    let mut lanes = Lanes::start(&listener, app(n + 1)?, n)?;
+    println!("listening on http://{addr}");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    term.recv().await;
+    lanes.stop();
+    lanes.stopped().await?;
+    tokio::task::spawn_blocking(move || lanes.release())
+        .await
+        .context("joining the lanes")
+}
+
+/// An ordinary axum + reqwest proxy: `axum::serve` on the multi-thread runtime.
+async fn serve() -> anyhow::Result<()> {
+    let app = app(1)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("binding 127.0.0.1:0")?;
@@ -84,7 +139,7 @@ async fn serve() -> anyhow::Result<()> {
 
 async fn forward(State(f): State<Forward>, headers: HeaderMap, body: Bytes) -> Response {
     let mut request = f
-        .client
+        .client()
         .post(&f.url)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body);

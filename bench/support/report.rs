@@ -355,11 +355,15 @@ pub fn render(setup: &Setup, results: &[BackendResult]) -> String {
         setup.load_before, setup.load_after
     );
     let _ = writeln!(out, "- counts: {}", setup.counts);
+    let shape = match std::env::var(super::reference::SHAPE_ENV).ok().as_deref() {
+        Some("work-stealing") => "on tokio's multi-thread runtime, one shared client",
+        _ => "on the gateway's serving lanes, one client per lane",
+    };
     let _ = writeln!(
         out,
         "- added = gateway percentile − direct percentile, same run, same client, same upstream; \
-         the reference proxy is a minimal axum + reqwest pass-through process (the price of any \
-         extra HTTP hop here)\n"
+         the reference proxy is a minimal axum + reqwest pass-through process {shape} (the \
+         price of any extra HTTP hop here)\n"
     );
 
     let _ = write!(out, "| target |");

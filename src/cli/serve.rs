@@ -1,8 +1,9 @@
 //! `gateway serve`: the startup actions (each behind its toggle, in order: migrate,
 //! bootstrap-admin, seed-config; then the local demo dataset when `demo.seed_when_new` is set
-//! and the SQLite file was new), then the HTTP server until SIGTERM/SIGINT. After migrations
-//! it also seeds missing operational-setting defaults and warns about operational keys in the
-//! config file (`cli::settings::on_start`). With `GATEWAY_BOOTSTRAP_LINK` on, it arms the
+//! and the SQLite file was new), then the HTTP server (one serving lane per CPU,
+//! `http::lanes`) until SIGTERM/SIGINT. After migrations it also seeds missing
+//! operational-setting defaults and warns about operational keys in the config file
+//! (`cli::settings::on_start`). With `GATEWAY_BOOTSTRAP_LINK` on, it arms the
 //! one-time bootstrap link (`cli::bootstrap_link`) before listening.
 
 use std::path::Path;
@@ -12,10 +13,10 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{Failure, bootstrap_admin, demo, load, open, require_current_schema};
-use axum::serve::ListenerExt;
 
 use crate::app::App;
 use crate::http;
+use crate::http::lanes::{self, Lanes};
 use crate::store::migrate;
 
 #[derive(Debug, clap::Args)]
@@ -50,48 +51,43 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     demo::on_start(&store, &loaded, new_sqlite_file).await?;
 
     let bind = &loaded.config.server.bind;
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
+    let listener = std::net::TcpListener::bind(bind)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
         .with_context(|| format!("cannot listen on {bind} (server.bind / GATEWAY_BIND)"))?;
     let addr = listener.local_addr().context("listener has no address")?;
     let grace = Duration::from_secs(loaded.config.server.shutdown_grace_seconds);
-    let app = App::start(store.clone(), Arc::new(loaded.config)).await?;
+    let lane_count = lanes::count(loaded.config.server.workers);
+    let app = App::start(store.clone(), Arc::new(loaded.config), lane_count).await?;
     super::bootstrap_link::arm(&store, &app.state.bootstrap_link, &app.state.config).await?;
     let router = http::build_router(app.state.clone());
 
     let signal = http::shutdown::listen().context("cannot install signal handlers")?;
+    let mut lanes = Lanes::start(&listener, router, lane_count)?;
+    drop(listener);
     // The one parseable line scripts and tests wait for.
     println!("listening on http://{addr}");
-    tracing::info!(%addr, "listening");
+    tracing::info!(%addr, lanes = lane_count, "listening");
 
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    // Small SSE writes must not wait for the client's delayed ACK (Nagle).
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        signal.await;
-        tracing::info!("shutdown signal received; finishing in-flight requests");
-        let _ = stop_tx.send(true);
-    });
-    let deadline = async move {
-        let _ = stop_rx.wait_for(|stopped| *stopped).await;
-        tokio::time::sleep(grace).await;
-    };
     tokio::select! {
-        result = server => result.context("server failed")?,
-        () = deadline => tracing::warn!(
-            seconds = grace.as_secs(),
-            "in-flight requests did not finish within the grace period; exiting"
-        ),
+        failed = lanes.stopped() => failed?,
+        () = signal => {
+            tracing::info!("shutdown signal received; finishing in-flight requests");
+            lanes.stop();
+            if tokio::time::timeout(grace, lanes.stopped()).await.is_err() {
+                tracing::warn!(
+                    seconds = grace.as_secs(),
+                    "in-flight requests did not finish within the grace period; exiting"
+                );
+            }
+        }
     }
     app.state.bootstrap_link.disarm();
     app.shutdown().await;
     store.close().await;
+    // Only now: a lane's runtime may own a pooled connection or a timer the flush used.
+    tokio::task::spawn_blocking(move || lanes.release())
+        .await
+        .context("the serving threads did not stop")?;
     tracing::info!("stopped");
     Ok(())
 }

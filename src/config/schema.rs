@@ -84,6 +84,8 @@ pub struct Server {
     pub body_limit_bytes: u64,
     /// How long in-flight requests get to finish after SIGTERM.
     pub shutdown_grace_seconds: u64,
+    /// Serving lanes (single-threaded runtimes, `http::lanes`); 0 = one per CPU.
+    pub workers: usize,
 }
 
 impl Default for Server {
@@ -94,6 +96,7 @@ impl Default for Server {
             log_format: LogFormat::Pretty,
             body_limit_bytes: 10 * 1024 * 1024,
             shutdown_grace_seconds: 20,
+            workers: 0,
         }
     }
 }

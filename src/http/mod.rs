@@ -2,6 +2,7 @@
 //! else), and cross-cutting middleware (request ids, body limit).
 
 mod health;
+pub mod lanes;
 pub mod shutdown;
 
 use std::sync::Arc;

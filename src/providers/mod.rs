@@ -114,13 +114,13 @@ pub enum Provider {
 }
 
 impl Provider {
-    /// Builds the adapter for one configured provider.
-    pub fn from_config(config: &schema::Provider) -> anyhow::Result<Provider> {
+    /// Builds the adapter for one configured provider, for `lanes` serving lanes.
+    pub fn from_config(config: &schema::Provider, lanes: usize) -> anyhow::Result<Provider> {
         Ok(match config.kind {
             ProviderKind::Mock => Provider::Mock(mock::MockProvider::from_config(config)),
-            ProviderKind::OpenaiCompat => {
-                Provider::OpenAiCompat(openai_compat::OpenAiCompatProvider::from_config(config)?)
-            }
+            ProviderKind::OpenaiCompat => Provider::OpenAiCompat(
+                openai_compat::OpenAiCompatProvider::from_config(config, lanes)?,
+            ),
         })
     }
 
@@ -157,13 +157,17 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Builds every configured provider, keyed by id. Fails on a duplicate id or on a provider
-/// that cannot be built (e.g. `openai_compat` without `base_url`, an invalid header).
-pub fn build_all(providers: &[schema::Provider]) -> anyhow::Result<HashMap<String, Provider>> {
+/// Builds every configured provider for `lanes` serving lanes (`http::lanes`), keyed by id.
+/// Fails on a duplicate id or on a provider that cannot be built (e.g. `openai_compat` without
+/// `base_url`, an invalid header).
+pub fn build_all(
+    providers: &[schema::Provider],
+    lanes: usize,
+) -> anyhow::Result<HashMap<String, Provider>> {
     install_crypto_provider();
     let mut built = HashMap::with_capacity(providers.len());
     for (i, config) in providers.iter().enumerate() {
-        let provider = Provider::from_config(config)
+        let provider = Provider::from_config(config, lanes)
             .with_context(|| format!("providers[{i}] {:?}", config.id))?;
         if built.insert(config.id.clone(), provider).is_some() {
             bail!("providers[{i}]: duplicate provider id {:?}", config.id);
@@ -221,7 +225,7 @@ mod tests {
     fn build_all_builds_every_kind_keyed_by_id() {
         let mut upstream = config("openai", ProviderKind::OpenaiCompat);
         upstream.base_url = Some("http://127.0.0.1:9/v1".into());
-        let built = build_all(&[config("mock", ProviderKind::Mock), upstream]).unwrap();
+        let built = build_all(&[config("mock", ProviderKind::Mock), upstream], 2).unwrap();
         assert_eq!(built.len(), 2);
         assert_eq!(built["mock"].kind(), "mock");
         assert_eq!(built["mock"].id(), "mock");
@@ -231,10 +235,13 @@ mod tests {
 
     #[test]
     fn build_all_rejects_duplicate_ids() {
-        let err = build_all(&[
-            config("a", ProviderKind::Mock),
-            config("a", ProviderKind::Mock),
-        ])
+        let err = build_all(
+            &[
+                config("a", ProviderKind::Mock),
+                config("a", ProviderKind::Mock),
+            ],
+            1,
+        )
         .unwrap_err();
         assert!(
             format!("{err:#}").contains("duplicate provider id"),
@@ -244,7 +251,7 @@ mod tests {
 
     #[test]
     fn build_all_rejects_openai_compat_without_base_url() {
-        let err = build_all(&[config("up", ProviderKind::OpenaiCompat)]).unwrap_err();
+        let err = build_all(&[config("up", ProviderKind::OpenaiCompat)], 1).unwrap_err();
         let msg = format!("{err:#}");
         assert!(
             msg.contains("providers[0]") && msg.contains("base_url"),

@@ -1,6 +1,7 @@
 //! The `openai_compat` adapter: any upstream speaking the OpenAI HTTP API.
 //!
-//! One pooled `reqwest::Client` per provider, built once. The adapter forwards the body
+//! One pooled `reqwest::Client` per provider and serving lane (`http::lanes`), built once, so a
+//! request borrows an upstream connection driven by its own thread. The adapter forwards the body
 //! untouched, returns status and content type as they are, and enforces the provider's three
 //! deadlines (connect, first byte = response headers, total). It does not retry or fall back;
 //! `proxy` does that. The upstream key lives only inside the client's default headers (marked
@@ -30,8 +31,12 @@ struct Inner {
     id: String,
     /// The base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
     base_url: String,
-    /// Holds the default headers, including `authorization`.
-    client: reqwest::Client,
+    /// Upstream URLs, parsed once.
+    chat_url: reqwest::Url,
+    embeddings_url: reqwest::Url,
+    /// One per serving lane, then one for callers off the lanes (last); all hold the default
+    /// headers, including `authorization`.
+    clients: Box<[reqwest::Client]>,
     has_key: bool,
     extra_header_names: Vec<String>,
     first_byte: Duration,
@@ -56,9 +61,14 @@ impl fmt::Debug for OpenAiCompatProvider {
 }
 
 impl OpenAiCompatProvider {
-    /// Builds the provider and its client. Needs a crypto provider installed first (see
-    /// [`super::install_crypto_provider`]; [`super::build_all`] does it).
-    pub fn from_config(config: &schema::Provider) -> anyhow::Result<OpenAiCompatProvider> {
+    /// Builds the provider and its clients (one per serving lane, plus one for callers off the
+    /// lanes).
+    /// Needs a crypto provider installed first (see [`super::install_crypto_provider`];
+    /// [`super::build_all`] does it).
+    pub fn from_config(
+        config: &schema::Provider,
+        lanes: usize,
+    ) -> anyhow::Result<OpenAiCompatProvider> {
         let base_url = match config.base_url.as_deref() {
             Some(url) if !url.is_empty() => url.trim_end_matches('/').to_string(),
             _ => return Err(anyhow!("base_url is required for kind openai_compat")),
@@ -84,18 +94,28 @@ impl OpenAiCompatProvider {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.timeouts.connect_ms))
-            .default_headers(headers)
-            .user_agent(concat!("gateway/", env!("CARGO_PKG_VERSION")))
-            .no_proxy()
-            .build()
-            .context("building the HTTP client")?;
+        let clients = (0..=lanes)
+            .map(|_| {
+                reqwest::Client::builder()
+                    .connect_timeout(Duration::from_millis(config.timeouts.connect_ms))
+                    .default_headers(headers.clone())
+                    .user_agent(concat!("gateway/", env!("CARGO_PKG_VERSION")))
+                    .no_proxy()
+                    .build()
+                    .context("building the HTTP client")
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let url = |endpoint: super::Endpoint| {
+            reqwest::Url::parse(&format!("{base_url}{}", endpoint.path()))
+                .with_context(|| format!("base_url {base_url:?} is not a URL"))
+        };
         Ok(OpenAiCompatProvider {
             inner: Arc::new(Inner {
                 id: config.id.clone(),
+                chat_url: url(super::Endpoint::ChatCompletions)?,
+                embeddings_url: url(super::Endpoint::Embeddings)?,
                 base_url,
-                client,
+                clients,
                 has_key,
                 extra_header_names: config.headers.keys().cloned().collect(),
                 first_byte: Duration::from_millis(config.timeouts.first_byte_ms),
@@ -121,9 +141,13 @@ impl OpenAiCompatProvider {
             (total_deadline, TimeoutKind::Total)
         };
 
+        let url = match req.endpoint {
+            super::Endpoint::ChatCompletions => &inner.chat_url,
+            super::Endpoint::Embeddings => &inner.embeddings_url,
+        };
         let mut request = inner
-            .client
-            .post(format!("{}{}", inner.base_url, req.endpoint.path()))
+            .client()
+            .post(url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(req.body);
         if req.stream {
@@ -151,6 +175,15 @@ impl OpenAiCompatProvider {
             content_type,
             body: Box::pin(Deadline::new(body, total_deadline)),
         })
+    }
+}
+
+impl Inner {
+    /// The calling lane's client, or the shared last one off the lanes.
+    fn client(&self) -> &reqwest::Client {
+        let shared = self.clients.len() - 1;
+        let index = crate::http::lanes::current().map_or(shared, |lane| lane.min(shared));
+        &self.clients[index]
     }
 }
 

@@ -37,7 +37,7 @@ fn provider(base_url: &str, timeouts: Timeouts) -> OpenAiCompatProvider {
     cfg.headers
         .insert("OpenAI-Organization".into(), "org-1".into());
     cfg.timeouts = timeouts;
-    OpenAiCompatProvider::from_config(&cfg).unwrap()
+    OpenAiCompatProvider::from_config(&cfg, 1).unwrap()
 }
 
 fn timeouts(first_byte_ms: u64, total_ms: u64) -> Timeouts {
@@ -311,7 +311,7 @@ fn invalid_header_names_are_rejected_when_building() {
     let mut cfg = config("up", ProviderKind::OpenaiCompat);
     cfg.base_url = Some("http://127.0.0.1:9/v1".into());
     cfg.headers.insert("bad header".into(), "x".into());
-    let err = OpenAiCompatProvider::from_config(&cfg).unwrap_err();
+    let err = OpenAiCompatProvider::from_config(&cfg, 1).unwrap_err();
     assert!(format!("{err:#}").contains("bad header"), "{err:#}");
 }
 

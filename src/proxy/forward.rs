@@ -132,11 +132,16 @@ async fn attempt(provider: &Provider, req: &ParsedRequest, route: &Route) -> Att
             None => Ok((status, resp.content_type, Body::Full(Bytes::new()))),
         };
     }
-    let mut full = BytesMut::new();
+    // Most answers arrive in one chunk: keep it as it is rather than copying it.
+    let mut chunks: Vec<Bytes> = Vec::with_capacity(1);
     while let Some(chunk) = body.next().await {
-        full.extend_from_slice(&chunk.map_err(|e| (failure(provider.id(), e), Some(status)))?);
+        chunks.push(chunk.map_err(|e| (failure(provider.id(), e), Some(status)))?);
     }
-    Ok((status, resp.content_type, Body::Full(full.freeze())))
+    let full = match chunks.len() {
+        1 => chunks.pop().unwrap_or_default(),
+        _ => Bytes::from(chunks.concat()),
+    };
+    Ok((status, resp.content_type, Body::Full(full)))
 }
 
 fn failure(provider: &str, e: UpstreamError) -> UpstreamFailure {

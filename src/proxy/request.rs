@@ -2,6 +2,7 @@
 //! (with `param`), keeping every other field for the upstream untouched.
 
 use bytes::Bytes;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::error::ProxyError;
@@ -102,20 +103,94 @@ impl ParsedRequest {
 
     /// The body for one upstream attempt: the route's model name, and for streams
     /// `stream_options.include_usage: true` so usage can be read from the final chunk.
+    /// Written straight from the parsed body, without copying it.
     pub fn upstream_body(&self, upstream_model: &str) -> Bytes {
-        let mut body = self.body.clone();
-        body.insert("model".into(), Value::String(upstream_model.to_string()));
-        if self.stream {
-            let options = body
-                .entry("stream_options")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(o) = options {
-                o.insert("include_usage".into(), Value::Bool(true));
-            } else {
-                *options = serde_json::json!({ "include_usage": true });
+        let body = UpstreamBody {
+            body: &self.body,
+            model: upstream_model,
+            ask_usage: self.stream,
+        };
+        Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+    }
+
+    /// An upper bound on the input's size in bytes (as serialized JSON): the reservation's
+    /// input-token estimate. Counted, not built.
+    fn input_bytes(&self, key: &str) -> u64 {
+        struct Count(u64);
+        impl std::io::Write for Count {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len() as u64;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
             }
         }
-        Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
+        let mut count = Count(0);
+        match self.body.get(key) {
+            Some(v) if serde_json::to_writer(&mut count, v).is_ok() => count.0,
+            _ => 0,
+        }
+    }
+}
+
+/// The request body with the route's model and, when `ask_usage`, `stream_options.
+/// include_usage: true`; every other member as the client sent it, keys in map order.
+struct UpstreamBody<'a> {
+    body: &'a Map<String, Value>,
+    model: &'a str,
+    ask_usage: bool,
+}
+
+impl Serialize for UpstreamBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const OPTIONS: &str = "stream_options";
+        let mut out = s.serialize_map(Some(self.body.len() + 1))?;
+        // Added where its key sorts when absent; patched in place when present.
+        let mut options_written = !self.ask_usage || self.body.contains_key(OPTIONS);
+        for (key, value) in self.body {
+            if !options_written && key.as_str() > OPTIONS {
+                out.serialize_entry(OPTIONS, &WithUsage(None))?;
+                options_written = true;
+            }
+            match key.as_str() {
+                "model" => out.serialize_entry(key, self.model)?,
+                OPTIONS if self.ask_usage => {
+                    out.serialize_entry(key, &WithUsage(value.as_object()))?;
+                }
+                _ => out.serialize_entry(key, value)?,
+            }
+        }
+        if !options_written {
+            out.serialize_entry(OPTIONS, &WithUsage(None))?;
+        }
+        out.end()
+    }
+}
+
+/// `stream_options` with `include_usage: true`, keeping its other members (a non-object value
+/// is replaced).
+struct WithUsage<'a>(Option<&'a Map<String, Value>>);
+
+impl Serialize for WithUsage<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        const USAGE: &str = "include_usage";
+        let mut out = s.serialize_map(None)?;
+        let mut written = self.0.is_some_and(|o| o.contains_key(USAGE));
+        for (key, value) in self.0.into_iter().flatten() {
+            if !written && key.as_str() > USAGE {
+                out.serialize_entry(USAGE, &true)?;
+                written = true;
+            }
+            match key.as_str() {
+                USAGE => out.serialize_entry(key, &true)?,
+                _ => out.serialize_entry(key, value)?,
+            }
+        }
+        if !written {
+            out.serialize_entry(USAGE, &true)?;
+        }
+        out.end()
     }
 }
 
@@ -143,11 +218,7 @@ impl ParsedRequest {
             }
             Endpoint::Embeddings => ("input", 0),
         };
-        let input = self
-            .body
-            .get(key)
-            .map(|v| serde_json::to_vec(v).map_or(0, |b| b.len() as u64))
-            .unwrap_or(0);
+        let input = self.input_bytes(key);
         (input, output)
     }
 
@@ -159,6 +230,8 @@ impl ParsedRequest {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn chat(body: &str) -> Result<ParsedRequest, ProxyError> {
@@ -198,5 +271,47 @@ mod tests {
         let p = chat(r#"{"model":"m","messages":[{}],"stream":true,"stream_options":{"include_usage":true}}"#)
             .unwrap();
         assert!(p.client_wants_usage);
+    }
+
+    /// What `upstream_body` writes without copying the body: the same as patching a copy.
+    fn patched_copy(p: &ParsedRequest, upstream_model: &str) -> Value {
+        let mut body = p.body().clone();
+        body.insert("model".into(), upstream_model.into());
+        if p.stream {
+            let options = body.entry("stream_options").or_insert_with(|| json!({}));
+            match options {
+                Value::Object(o) => {
+                    o.insert("include_usage".into(), true.into());
+                }
+                other => *other = json!({ "include_usage": true }),
+            }
+        }
+        Value::Object(body)
+    }
+
+    #[test]
+    fn the_upstream_body_is_the_client_body_with_model_and_usage_patched_in() {
+        let bodies = [
+            r#"{"model":"m","messages":[{"role":"user","content":"héllo \"x\""}],"temperature":0.5}"#,
+            r#"{"model":"m","messages":[{}],"stream":true}"#,
+            r#"{"model":"m","messages":[{}],"stream":true,"user":"u","tools":[]}"#,
+            r#"{"model":"m","messages":[{}],"stream":true,"stream_options":{"include_usage":false}}"#,
+            r#"{"model":"m","messages":[{}],"stream":true,"stream_options":{"a":1,"zz":{"b":[2]}}}"#,
+            r#"{"model":"m","messages":[{}],"stream":true,"stream_options":"odd"}"#,
+            r#"{"model":"m","messages":[{}],"stream":false,"stream_options":{"include_usage":false}}"#,
+        ];
+        for body in bodies {
+            let p = chat(body).unwrap();
+            let sent = p.upstream_body("up/model-1");
+            let sent: Value =
+                serde_json::from_slice(&sent).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(sent, patched_copy(&p, "up/model-1"), "{body}");
+        }
+        let p = chat(r#"{"model":"m","messages":[{"content":"abc"}]}"#).unwrap();
+        assert_eq!(
+            p.input_bytes("messages"),
+            r#"[{"content":"abc"}]"#.len() as u64
+        );
+        assert_eq!(p.input_bytes("absent"), 0);
     }
 }

@@ -165,10 +165,7 @@ async fn handle(
     let response = match served.body {
         Body::Full(bytes) => {
             if status.is_success() {
-                ex.usage = serde_json::from_slice(&bytes)
-                    .ok()
-                    .as_ref()
-                    .and_then(Usage::from_json);
+                ex.usage = Usage::from_body(&bytes);
                 if ex.usage.is_none() {
                     ex.charged = Some(reservation.amount());
                 }

@@ -16,7 +16,23 @@ pub struct Usage {
 impl Usage {
     /// Reads `usage` from a response body or a stream chunk, if it has one.
     pub fn from_json(v: &Value) -> Option<Usage> {
-        let u = v.get("usage").filter(|u| u.is_object())?;
+        v.get("usage").and_then(Usage::from_usage)
+    }
+
+    /// Usage from a whole JSON response body. Only the `usage` member is built; the rest
+    /// (choices, embeddings) is skipped without allocating.
+    pub fn from_body(body: &[u8]) -> Option<Usage> {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            usage: Option<Value>,
+        }
+        let envelope: Envelope = serde_json::from_slice(body).ok()?;
+        envelope.usage.as_ref().and_then(Usage::from_usage)
+    }
+
+    /// Reads an OpenAI `usage` object; `None` when it is not an object.
+    fn from_usage(u: &Value) -> Option<Usage> {
+        let u = Some(u).filter(|u| u.is_object())?;
         let get = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
         let cached = u
             .get("prompt_tokens_details")
@@ -74,6 +90,22 @@ mod tests {
             })
         );
         assert_eq!(Usage::from_json(&serde_json::json!({"usage": null})), None);
+        let body = br#"{"choices":[{"message":{"content":"hi"}}],"usage":{"prompt_tokens":10,
+            "completion_tokens":5,"prompt_tokens_details":{"cached_tokens":4}}}"#;
+        assert_eq!(
+            Usage::from_body(body),
+            Usage::from_json(&serde_json::from_slice(body).unwrap())
+        );
+        assert_eq!(Usage::from_body(body).map(|u| u.cached_tokens), Some(4));
+        for no_usage in [
+            &br#"{"usage":null}"#[..],
+            br#"{"usage":[1]}"#,
+            b"[]",
+            b"not json",
+            b"{}",
+        ] {
+            assert_eq!(Usage::from_body(no_usage), None);
+        }
     }
 
     #[test]

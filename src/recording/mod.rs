@@ -115,14 +115,18 @@ async fn write_loop(
     }
 }
 
-/// Tops the batch up for at most [`LINGER`] (or until it is full or the queue closes).
+/// Tops a batch that is not full yet up with what arrives within [`LINGER`]. It sleeps
+/// rather than waiting on the queue, so rows queued meanwhile do not wake this thread one by
+/// one (a cross-thread wake-up per request); then it takes what is there without waiting.
 async fn linger(rx: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
-    let deadline = tokio::time::Instant::now() + LINGER;
+    if batch.len() >= BATCH {
+        return;
+    }
+    tokio::time::sleep(LINGER).await;
     while batch.len() < BATCH {
-        let room = BATCH - batch.len();
-        match tokio::time::timeout_at(deadline, rx.recv_many(batch, room)).await {
-            Ok(n) if n > 0 => {}
-            _ => break,
+        match rx.try_recv() {
+            Ok(record) => batch.push(record),
+            Err(_) => break,
         }
     }
 }

@@ -39,7 +39,9 @@ pub struct Tx {
 
 enum Inner {
     Sqlite {
-        conn: libsql::Connection,
+        /// `None` once committed (given back to the store).
+        conn: Option<libsql::Connection>,
+        store: super::sqlite::SqliteStore,
         _guard: tokio::sync::OwnedMutexGuard<()>,
     },
     Postgres {
@@ -70,7 +72,7 @@ impl Tx {
         match store {
             Store::Sqlite(s) => {
                 let guard = s.write_lock().await;
-                let conn = s.connect().await?;
+                let conn = s.take_writer().await?;
                 let begin = if name.is_some() {
                     "BEGIN EXCLUSIVE"
                 } else {
@@ -79,7 +81,8 @@ impl Tx {
                 conn.execute(begin, ()).await?;
                 Ok(Tx {
                     inner: Inner::Sqlite {
-                        conn,
+                        conn: Some(conn),
+                        store: s.clone(),
                         _guard: guard,
                     },
                 })
@@ -110,10 +113,13 @@ impl Tx {
     /// The executor: queries run on the locked connection (inside the transaction, if any).
     pub fn ex(&mut self) -> Exec<'_> {
         match &mut self.inner {
-            Inner::Sqlite { conn, .. } => Exec::Sqlite(conn),
+            // Only `commit` takes the connection, and it consumes `self`.
+            Inner::Sqlite { conn, .. } => match conn {
+                Some(c) => Exec::Sqlite(c),
+                None => unreachable!("locked connection used after commit"),
+            },
             Inner::Postgres { conn, .. } => match conn {
                 Some(c) => Exec::Postgres(c),
-                // Only `commit` takes the connection, and it consumes `self`.
                 None => unreachable!("locked connection used after commit"),
             },
         }
@@ -122,8 +128,12 @@ impl Tx {
     /// Commits (when a transaction is open) and releases the lock.
     pub async fn commit(mut self) -> Result<()> {
         match &mut self.inner {
-            Inner::Sqlite { conn, .. } => {
-                conn.execute("COMMIT", ()).await?;
+            Inner::Sqlite { conn, store, .. } => {
+                let Some(c) = conn.take() else {
+                    return Ok(());
+                };
+                c.execute("COMMIT", ()).await?;
+                store.put_writer(c);
                 Ok(())
             }
             Inner::Postgres { conn, key, in_tx } => {

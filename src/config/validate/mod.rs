@@ -19,6 +19,9 @@ use super::env::{Overlay, variable_for};
 use super::schema::Config;
 use super::suggest::nearest;
 
+/// Upper bound on `server.workers` (serving lanes).
+const MAX_WORKERS: usize = 1024;
+
 /// Checks `cfg` (loaded from `path`, with `overlay` applied) and returns every problem found.
 pub fn validate(cfg: &Config, path: &Path, overlay: &Overlay) -> Vec<String> {
     let mut v = Validator {
@@ -100,6 +103,12 @@ impl Validator<'_> {
         }
         if server.body_limit_bytes == 0 {
             self.push("server.body_limit_bytes must be greater than 0".into());
+        }
+        if server.workers > MAX_WORKERS {
+            self.push(format!(
+                "server.workers is {}; expected 0 (one per CPU) to {MAX_WORKERS}",
+                server.workers
+            ));
         }
     }
 
@@ -317,6 +326,20 @@ mod tests {
         assert_eq!(
             problems(&cfg),
             ["server.body_limit_bytes must be greater than 0"]
+        );
+    }
+
+    #[test]
+    fn workers_are_bounded() {
+        let mut cfg = base();
+        for fine in [0, 1, 64, super::MAX_WORKERS] {
+            cfg.server.workers = fine;
+            assert!(problems(&cfg).is_empty(), "{fine}");
+        }
+        cfg.server.workers = 5000;
+        assert_eq!(
+            problems(&cfg),
+            ["server.workers is 5000; expected 0 (one per CPU) to 1024"]
         );
     }
 
