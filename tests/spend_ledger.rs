@@ -241,7 +241,99 @@ async fn spend_by_team_model_and_service_account_reports_requests_tokens_and_cos
     }
 }
 
+/// The batch inserts (one array per column on PostgreSQL) keep every column and every NULL.
+async fn request_log_and_ledger_batches_keep_every_column(backend: Backend) {
+    use gateway::store::rows::{LedgerRow, RequestLogRow};
+    let db = TestDb::new(backend).await;
+    let url = gateway::config::dburl::DbUrl::parse(&db.url).expect("url");
+    let store = gateway::store::Store::open(&url).await.expect("open");
+    gateway::store::migrate::apply(&store)
+        .await
+        .expect("migrate");
+    let at = gateway::store::now();
+    let full = RequestLogRow {
+        request_id: "req-full".into(),
+        client_request_id: Some("client-1".into()),
+        at,
+        credential_id: Some("cred".into()),
+        user_id: Some("user".into()),
+        service_account_id: Some("sa".into()),
+        team_id: Some("acme".into()),
+        endpoint: "chat.completions".into(),
+        model_requested: Some("alias".into()),
+        model_served: Some("m".into()),
+        provider_id: Some("up".into()),
+        attempts: r#"[{"provider":"up","status":200}]"#.into(),
+        status: 200,
+        error_code: Some("none".into()),
+        latency_us: 1234,
+        upstream_latency_us: Some(1000),
+        input_tokens: Some(10),
+        output_tokens: Some(20),
+        cost_micros: Some(50),
+        flags: Some(r#"["soft"]"#.into()),
+        payload: Some(r#"{"model":"alias","note":"é \" ,{}"}"#.into()),
+    };
+    let bare = RequestLogRow {
+        request_id: "req-bare".into(),
+        client_request_id: None,
+        at: at - chrono::Duration::milliseconds(1),
+        credential_id: None,
+        user_id: None,
+        service_account_id: None,
+        team_id: None,
+        endpoint: "embeddings".into(),
+        model_requested: None,
+        model_served: None,
+        provider_id: None,
+        attempts: "[]".into(),
+        status: 401,
+        error_code: None,
+        latency_us: 7,
+        upstream_latency_us: None,
+        input_tokens: None,
+        output_tokens: None,
+        cost_micros: None,
+        flags: None,
+        payload: None,
+    };
+    let ledger = |id: &str, cost: Option<i64>| LedgerRow {
+        request_id: id.into(),
+        client_request_id: cost.map(|_| "client-1".into()),
+        at,
+        credential_id: None,
+        user_id: None,
+        service_account_id: Some("sa".into()),
+        team_id: Some("acme".into()),
+        model: "m".into(),
+        provider_id: Some("up".into()),
+        input_tokens: 10,
+        output_tokens: 20,
+        cached_tokens: 4,
+        cost_micros: cost,
+        priced: cost.is_some(),
+    };
+    let mut tx = store.begin().await.expect("tx");
+    let mut ex = tx.ex();
+    ex.insert_request_logs(&[full.clone(), bare.clone()])
+        .await
+        .expect("insert logs");
+    ex.insert_ledger(&[ledger("req-full", Some(50)), ledger("req-free", None)])
+        .await
+        .expect("insert ledger");
+    tx.commit().await.expect("commit");
+
+    let mut conn = store.conn().await.expect("conn");
+    let read = conn.ex().recent_request_logs(10).await.expect("read");
+    let json = |rows: &[RequestLogRow]| serde_json::to_value(rows).expect("json");
+    assert_eq!(json(&read), json(&[full, bare]));
+    assert_eq!(spend::ledger_cost(&db).await, 50);
+    assert_eq!(spend::rows_for(&db, "usage_ledger", "client-1").await, 1);
+    assert_eq!(spend::rows_for(&db, "usage_ledger", "req-free").await, 1);
+}
+
 both_backends!(
+    request_log_and_ledger_batches_keep_every_column,
     a_client_reusing_a_request_id_cannot_hide_spend,
     a_replayed_ledger_write_never_double_counts,
     an_unpriced_route_is_served_and_recorded_as_unpriced_never_as_free,

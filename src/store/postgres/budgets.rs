@@ -2,7 +2,7 @@
 //! lease changes of one window across replicas.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, QueryBuilder, Row};
+use sqlx::{PgConnection, Row};
 
 use crate::store::Result;
 use crate::store::budgets::WindowKey;
@@ -161,33 +161,39 @@ pub async fn heartbeat_leases(c: &mut PgConnection, me: &str, now: DateTime<Utc>
     Ok(())
 }
 
+/// One statement per batch, one array per column (see `logs::insert_request_logs`).
 pub async fn insert_ledger(c: &mut PgConnection, rows: &[LedgerRow]) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    let mut q = QueryBuilder::new(
+    let text = |f: fn(&LedgerRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+    let opt_text = |f: fn(&LedgerRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+    let int = |f: fn(&LedgerRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
         "INSERT INTO usage_ledger (request_id, at, credential_id, user_id, service_account_id, \
-         team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, priced, \
-         client_request_id) ",
-    );
-    q.push_values(rows, |mut b, r| {
-        b.push_bind(&r.request_id)
-            .push_bind(r.at)
-            .push_bind(&r.credential_id)
-            .push_bind(&r.user_id)
-            .push_bind(&r.service_account_id)
-            .push_bind(&r.team_id)
-            .push_bind(&r.model)
-            .push_bind(&r.provider_id)
-            .push_bind(r.input_tokens)
-            .push_bind(r.output_tokens)
-            .push_bind(r.cached_tokens)
-            .push_bind(r.cost_micros)
-            .push_bind(r.priced)
-            .push_bind(&r.client_request_id);
-    });
-    q.push(" ON CONFLICT (request_id) DO NOTHING");
-    q.build().execute(c).await?;
+         team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, \
+         priced, client_request_id) \
+         SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::text[], $4::text[], \
+         $5::text[], $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[], \
+         $12::int8[], $13::bool[], $14::text[]) \
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(text(|r| &r.request_id))
+    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
+    .bind(opt_text(|r| r.credential_id.as_deref()))
+    .bind(opt_text(|r| r.user_id.as_deref()))
+    .bind(opt_text(|r| r.service_account_id.as_deref()))
+    .bind(opt_text(|r| r.team_id.as_deref()))
+    .bind(text(|r| &r.model))
+    .bind(opt_text(|r| r.provider_id.as_deref()))
+    .bind(int(|r| r.input_tokens))
+    .bind(int(|r| r.output_tokens))
+    .bind(int(|r| r.cached_tokens))
+    .bind(rows.iter().map(|r| r.cost_micros).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.priced).collect::<Vec<_>>())
+    .bind(opt_text(|r| r.client_request_id.as_deref()))
+    .execute(c)
+    .await?;
     Ok(())
 }
 

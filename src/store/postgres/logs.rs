@@ -1,6 +1,8 @@
-//! Request-log SQL for PostgreSQL: one multi-row insert per batch.
+//! Request-log SQL for PostgreSQL: one insert per batch, its rows passed as one array per
+//! column (`UNNEST`), so the statement text never changes with the batch size and the server
+//! parses and plans it once per connection rather than once per batch.
 
-use sqlx::{PgConnection, QueryBuilder, Row};
+use sqlx::{PgConnection, Row};
 
 use crate::store::Result;
 use crate::store::rows::RequestLogRow;
@@ -9,37 +11,43 @@ pub async fn insert_request_logs(c: &mut PgConnection, rows: &[RequestLogRow]) -
     if rows.is_empty() {
         return Ok(());
     }
-    let mut q = QueryBuilder::new(
+    let text = |f: fn(&RequestLogRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+    let opt_text = |f: fn(&RequestLogRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+    let int = |f: fn(&RequestLogRow) -> Option<i64>| rows.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(
         "INSERT INTO request_logs (request_id, at, credential_id, user_id, service_account_id, \
          team_id, endpoint, model_requested, model_served, provider_id, attempts, status, \
          error_code, latency_us, upstream_latency_us, input_tokens, output_tokens, cost_micros, \
-         flags, payload, client_request_id) ",
-    );
-    q.push_values(rows, |mut b, r| {
-        b.push_bind(&r.request_id)
-            .push_bind(r.at)
-            .push_bind(&r.credential_id)
-            .push_bind(&r.user_id)
-            .push_bind(&r.service_account_id)
-            .push_bind(&r.team_id)
-            .push_bind(&r.endpoint)
-            .push_bind(&r.model_requested)
-            .push_bind(&r.model_served)
-            .push_bind(&r.provider_id)
-            .push_bind(&r.attempts)
-            .push_bind(r.status)
-            .push_bind(&r.error_code)
-            .push_bind(r.latency_us)
-            .push_bind(r.upstream_latency_us)
-            .push_bind(r.input_tokens)
-            .push_bind(r.output_tokens)
-            .push_bind(r.cost_micros)
-            .push_bind(&r.flags)
-            .push_bind(&r.payload)
-            .push_bind(&r.client_request_id);
-    });
-    q.push(" ON CONFLICT (request_id) DO NOTHING");
-    q.build().execute(c).await?;
+         flags, payload, client_request_id) \
+         SELECT * FROM UNNEST($1::text[], $2::timestamptz[], $3::text[], $4::text[], \
+         $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+         $12::int8[], $13::text[], $14::int8[], $15::int8[], $16::int8[], $17::int8[], \
+         $18::int8[], $19::text[], $20::text[], $21::text[]) \
+         ON CONFLICT (request_id) DO NOTHING",
+    )
+    .bind(text(|r| &r.request_id))
+    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
+    .bind(opt_text(|r| r.credential_id.as_deref()))
+    .bind(opt_text(|r| r.user_id.as_deref()))
+    .bind(opt_text(|r| r.service_account_id.as_deref()))
+    .bind(opt_text(|r| r.team_id.as_deref()))
+    .bind(text(|r| &r.endpoint))
+    .bind(opt_text(|r| r.model_requested.as_deref()))
+    .bind(opt_text(|r| r.model_served.as_deref()))
+    .bind(opt_text(|r| r.provider_id.as_deref()))
+    .bind(text(|r| &r.attempts))
+    .bind(int(|r| Some(r.status)))
+    .bind(opt_text(|r| r.error_code.as_deref()))
+    .bind(int(|r| Some(r.latency_us)))
+    .bind(int(|r| r.upstream_latency_us))
+    .bind(int(|r| r.input_tokens))
+    .bind(int(|r| r.output_tokens))
+    .bind(int(|r| r.cost_micros))
+    .bind(opt_text(|r| r.flags.as_deref()))
+    .bind(opt_text(|r| r.payload.as_deref()))
+    .bind(opt_text(|r| r.client_request_id.as_deref()))
+    .execute(c)
+    .await?;
     Ok(())
 }
 
