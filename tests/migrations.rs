@@ -180,11 +180,7 @@ async fn four_processes_migrating_one_empty_sqlite_file_all_succeed_and_apply_on
 
 async fn foreign_keys_are_enforced_on_both_engines(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let url = gateway::config::dburl::DbUrl::parse(&db.url).expect("url");
-    let store = gateway::store::Store::open(&url).await.expect("open");
-    gateway::store::migrate::apply(&store)
-        .await
-        .expect("migrate");
+    let store = db.migrated_store().await;
     let row = gateway::store::rows::NewCredentialRow {
         id: "c1".into(),
         public_id: "p1".into(),

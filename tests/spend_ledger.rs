@@ -50,11 +50,7 @@ async fn a_client_reusing_a_request_id_cannot_hide_spend(backend: Backend) {
 
 async fn a_replayed_ledger_write_never_double_counts(backend: Backend) {
     let db = TestDb::new(backend).await;
-    let url = gateway::config::dburl::DbUrl::parse(&db.url).expect("url");
-    let store = gateway::store::Store::open(&url).await.expect("open");
-    gateway::store::migrate::apply(&store)
-        .await
-        .expect("migrate");
+    let store = db.migrated_store().await;
     let row = gateway::store::rows::LedgerRow {
         request_id: "req-1".into(),
         client_request_id: None,
@@ -245,11 +241,7 @@ async fn spend_by_team_model_and_service_account_reports_requests_tokens_and_cos
 async fn request_log_and_ledger_batches_keep_every_column(backend: Backend) {
     use gateway::store::rows::{LedgerRow, RequestLogRow};
     let db = TestDb::new(backend).await;
-    let url = gateway::config::dburl::DbUrl::parse(&db.url).expect("url");
-    let store = gateway::store::Store::open(&url).await.expect("open");
-    gateway::store::migrate::apply(&store)
-        .await
-        .expect("migrate");
+    let store = db.migrated_store().await;
     let at = gateway::store::now();
     let full = RequestLogRow {
         request_id: "req-full".into(),

@@ -186,6 +186,17 @@ impl Drop for TestDb {
 }
 
 impl TestDb {
+    /// The gateway's own store on this database, migrated: for tests that call domain or
+    /// store functions directly.
+    pub async fn migrated_store(&self) -> gateway::store::Store {
+        let url = gateway::config::dburl::DbUrl::parse(&self.url).expect("url");
+        let store = gateway::store::Store::open(&url).await.expect("open");
+        gateway::store::migrate::apply(&store)
+            .await
+            .expect("migrate");
+        store
+    }
+
     /// Runs a statement on the PostgreSQL admin database (server-wide operations).
     pub async fn admin_exec(sql: &str) {
         let mut admin = PgConnection::connect(&pg_admin_url())

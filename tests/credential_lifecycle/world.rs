@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use gateway::config::Config;
-use gateway::config::dburl::DbUrl;
 use gateway::config::schema::TeamRole;
 use gateway::credentials::Grants;
 use gateway::credentials::lifecycle::{self, NewCredential};
@@ -44,12 +43,7 @@ pub struct World {
 impl World {
     pub async fn new(backend: Backend) -> World {
         let db = TestDb::new(backend).await;
-        let store = Store::open(&DbUrl::parse(&db.url).expect("url"))
-            .await
-            .expect("open");
-        gateway::store::migrate::apply(&store)
-            .await
-            .expect("migrate");
+        let store = db.migrated_store().await;
         let cfg: Config = serde_yaml::from_str(CONFIG).expect("config");
         gateway::seed::seed(&store, &cfg).await.expect("seed");
         // Seeded users are invited; personal credentials need active ones.

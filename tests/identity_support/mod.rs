@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 
 use crate::common::{Backend, TestDb};
-use gateway::config::dburl::DbUrl;
 use gateway::config::schema::TeamRole;
 use gateway::identity::IdentityError;
 use gateway::identity::invites::invite_user;
@@ -27,8 +26,7 @@ pub struct World {
 
 pub async fn world(backend: Backend) -> World {
     let db = TestDb::new(backend).await;
-    let store = Store::open(&DbUrl::parse(&db.url).unwrap()).await.unwrap();
-    gateway::store::migrate::apply(&store).await.unwrap();
+    let store = db.migrated_store().await;
     let id = insert_user(&store, "root@example.com", "active", true, "admin").await;
     let admin = Actor {
         user_id: id,

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Row};
 
+use super::column;
 use crate::store::Result;
 use crate::store::budgets::WindowKey;
 use crate::store::rows::{BudgetRow, LedgerRow, WindowTotals};
@@ -166,9 +167,6 @@ pub async fn insert_ledger(c: &mut PgConnection, rows: &[LedgerRow]) -> Result<(
     if rows.is_empty() {
         return Ok(());
     }
-    let text = |f: fn(&LedgerRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
-    let opt_text = |f: fn(&LedgerRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
-    let int = |f: fn(&LedgerRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO usage_ledger (request_id, at, credential_id, user_id, service_account_id, \
          team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, \
@@ -178,20 +176,20 @@ pub async fn insert_ledger(c: &mut PgConnection, rows: &[LedgerRow]) -> Result<(
          $12::int8[], $13::bool[], $14::text[]) \
          ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(text(|r| &r.request_id))
-    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-    .bind(opt_text(|r| r.credential_id.as_deref()))
-    .bind(opt_text(|r| r.user_id.as_deref()))
-    .bind(opt_text(|r| r.service_account_id.as_deref()))
-    .bind(opt_text(|r| r.team_id.as_deref()))
-    .bind(text(|r| &r.model))
-    .bind(opt_text(|r| r.provider_id.as_deref()))
-    .bind(int(|r| r.input_tokens))
-    .bind(int(|r| r.output_tokens))
-    .bind(int(|r| r.cached_tokens))
-    .bind(rows.iter().map(|r| r.cost_micros).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.priced).collect::<Vec<_>>())
-    .bind(opt_text(|r| r.client_request_id.as_deref()))
+    .bind(column(rows, |r| r.request_id.as_str()))
+    .bind(column(rows, |r| r.at))
+    .bind(column(rows, |r| r.credential_id.as_deref()))
+    .bind(column(rows, |r| r.user_id.as_deref()))
+    .bind(column(rows, |r| r.service_account_id.as_deref()))
+    .bind(column(rows, |r| r.team_id.as_deref()))
+    .bind(column(rows, |r| r.model.as_str()))
+    .bind(column(rows, |r| r.provider_id.as_deref()))
+    .bind(column(rows, |r| r.input_tokens))
+    .bind(column(rows, |r| r.output_tokens))
+    .bind(column(rows, |r| r.cached_tokens))
+    .bind(column(rows, |r| r.cost_micros))
+    .bind(column(rows, |r| r.priced))
+    .bind(column(rows, |r| r.client_request_id.as_deref()))
     .execute(c)
     .await?;
     Ok(())

@@ -4,6 +4,7 @@
 
 use sqlx::{PgConnection, Row};
 
+use super::column;
 use crate::store::Result;
 use crate::store::rows::RequestLogRow;
 
@@ -11,9 +12,6 @@ pub async fn insert_request_logs(c: &mut PgConnection, rows: &[RequestLogRow]) -
     if rows.is_empty() {
         return Ok(());
     }
-    let text = |f: fn(&RequestLogRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
-    let opt_text = |f: fn(&RequestLogRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
-    let int = |f: fn(&RequestLogRow) -> Option<i64>| rows.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO request_logs (request_id, at, credential_id, user_id, service_account_id, \
          team_id, endpoint, model_requested, model_served, provider_id, attempts, status, \
@@ -25,27 +23,27 @@ pub async fn insert_request_logs(c: &mut PgConnection, rows: &[RequestLogRow]) -
          $18::int8[], $19::text[], $20::text[], $21::text[]) \
          ON CONFLICT (request_id) DO NOTHING",
     )
-    .bind(text(|r| &r.request_id))
-    .bind(rows.iter().map(|r| r.at).collect::<Vec<_>>())
-    .bind(opt_text(|r| r.credential_id.as_deref()))
-    .bind(opt_text(|r| r.user_id.as_deref()))
-    .bind(opt_text(|r| r.service_account_id.as_deref()))
-    .bind(opt_text(|r| r.team_id.as_deref()))
-    .bind(text(|r| &r.endpoint))
-    .bind(opt_text(|r| r.model_requested.as_deref()))
-    .bind(opt_text(|r| r.model_served.as_deref()))
-    .bind(opt_text(|r| r.provider_id.as_deref()))
-    .bind(text(|r| &r.attempts))
-    .bind(int(|r| Some(r.status)))
-    .bind(opt_text(|r| r.error_code.as_deref()))
-    .bind(int(|r| Some(r.latency_us)))
-    .bind(int(|r| r.upstream_latency_us))
-    .bind(int(|r| r.input_tokens))
-    .bind(int(|r| r.output_tokens))
-    .bind(int(|r| r.cost_micros))
-    .bind(opt_text(|r| r.flags.as_deref()))
-    .bind(opt_text(|r| r.payload.as_deref()))
-    .bind(opt_text(|r| r.client_request_id.as_deref()))
+    .bind(column(rows, |r| r.request_id.as_str()))
+    .bind(column(rows, |r| r.at))
+    .bind(column(rows, |r| r.credential_id.as_deref()))
+    .bind(column(rows, |r| r.user_id.as_deref()))
+    .bind(column(rows, |r| r.service_account_id.as_deref()))
+    .bind(column(rows, |r| r.team_id.as_deref()))
+    .bind(column(rows, |r| r.endpoint.as_str()))
+    .bind(column(rows, |r| r.model_requested.as_deref()))
+    .bind(column(rows, |r| r.model_served.as_deref()))
+    .bind(column(rows, |r| r.provider_id.as_deref()))
+    .bind(column(rows, |r| r.attempts.as_str()))
+    .bind(column(rows, |r| r.status))
+    .bind(column(rows, |r| r.error_code.as_deref()))
+    .bind(column(rows, |r| r.latency_us))
+    .bind(column(rows, |r| r.upstream_latency_us))
+    .bind(column(rows, |r| r.input_tokens))
+    .bind(column(rows, |r| r.output_tokens))
+    .bind(column(rows, |r| r.cost_micros))
+    .bind(column(rows, |r| r.flags.as_deref()))
+    .bind(column(rows, |r| r.payload.as_deref()))
+    .bind(column(rows, |r| r.client_request_id.as_deref()))
     .execute(c)
     .await?;
     Ok(())
