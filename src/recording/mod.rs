@@ -155,3 +155,67 @@ async fn insert(store: &Store, batch: &[Record]) -> Result<(), StoreError> {
     }
     tx.commit().await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> Record {
+        Record {
+            log: RequestLogRow {
+                request_id: id.into(),
+                client_request_id: None,
+                at: crate::store::now(),
+                credential_id: None,
+                user_id: None,
+                service_account_id: None,
+                team_id: None,
+                endpoint: "chat.completions".into(),
+                model_requested: None,
+                model_served: None,
+                provider_id: None,
+                attempts: "[]".into(),
+                status: 200,
+                error_code: None,
+                latency_us: 1,
+                upstream_latency_us: None,
+                input_tokens: None,
+                output_tokens: None,
+                cost_micros: None,
+                flags: None,
+                payload: None,
+            },
+            ledger: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn lingering_tops_the_batch_up_with_rows_queued_meanwhile() {
+        let (tx, mut rx) = mpsc::channel(QUEUE_CAPACITY);
+        let sender = tokio::spawn(async move {
+            for i in 0..3 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                tx.send(record(&format!("later-{i}"))).await.unwrap();
+            }
+        });
+        let mut batch = vec![record("first")];
+        let started = tokio::time::Instant::now();
+        linger(&mut rx, &mut batch).await;
+        assert!(started.elapsed() >= LINGER, "it waited the linger out");
+        sender.await.unwrap();
+        let ids: Vec<&str> = batch.iter().map(|r| r.log.request_id.as_str()).collect();
+        assert_eq!(ids, ["first", "later-0", "later-1", "later-2"]);
+    }
+
+    #[tokio::test]
+    async fn a_full_batch_is_written_without_lingering_and_the_rest_stays_queued() {
+        let (tx, mut rx) = mpsc::channel(QUEUE_CAPACITY);
+        tx.send(record("next batch")).await.unwrap();
+        let mut batch = vec![record("full"); BATCH];
+        let started = tokio::time::Instant::now();
+        linger(&mut rx, &mut batch).await;
+        assert!(started.elapsed() < LINGER, "no wait for a full batch");
+        assert_eq!(batch.len(), BATCH);
+        assert_eq!(rx.try_recv().unwrap().log.request_id, "next batch");
+    }
+}
