@@ -15,7 +15,7 @@ use crate::budgets::gate::BudgetGate;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::credentials::KeyCache;
-use crate::http::AppState;
+use crate::http::{AppState, Services};
 use crate::recording::{Recorder, retention};
 use crate::settings::LiveSettings;
 use crate::store::{Store, spawn_background};
@@ -79,7 +79,7 @@ impl App {
             spawn_background(budget_upkeep(budgets.clone(), stop_rx)),
         ];
         Ok(App {
-            state: AppState {
+            state: AppState::new(Services {
                 store,
                 config,
                 keys,
@@ -90,7 +90,7 @@ impl App {
                 settings,
                 streams: crate::proxy::streams::Streams::new(),
                 bootstrap_link: Arc::default(),
-            },
+            }),
             stop,
             recorder_task,
             tasks,

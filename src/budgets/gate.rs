@@ -212,14 +212,17 @@ impl BudgetGate {
                 let recently_refused = l.last_refusal.is_some_and(|t| t.elapsed() < RETRY_DB);
                 if !recently_refused {
                     let need = amount - l.lease;
-                    let answer = lease::acquire(
+                    // Boxed: the database round trip's future is kilobytes, and unboxed it
+                    // would sit in every request's future (moved several times per request)
+                    // though the fast path above never takes it.
+                    let answer = Box::pin(lease::acquire(
                         &self.store,
                         w.key(),
                         &self.replica_id,
                         need,
                         def.amount,
                         Utc::now(),
-                    )
+                    ))
                     .await
                     .map_err(|e| BudgetError::Unavailable(e.to_string()))?;
                     match answer {
@@ -298,7 +301,8 @@ impl BudgetGate {
             l.last_activity = Some(Instant::now());
             l.tight || l.lease < 0
         };
-        if flush_now && let Err(e) = self.flush_one(w, false, Utc::now()).await {
+        // Boxed for the same reason as the lease refill in `take`.
+        if flush_now && let Err(e) = Box::pin(self.flush_one(w, false, Utc::now())).await {
             tracing::warn!(budget = %w.budget_id, error = %e, "budget settle flush failed; will retry");
         }
         w.changed.notify_waiters();

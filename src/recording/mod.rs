@@ -134,24 +134,34 @@ async fn linger(rx: &mut mpsc::Receiver<Record>, batch: &mut Vec<Record>) {
 /// Writes one batch, retrying until the database takes it: spend is never dropped. (At
 /// shutdown, `App::shutdown` bounds how long it waits for this.)
 async fn write(store: &Store, batch: &mut Vec<Record>) {
+    // Moved out of the batch once (no copy per attempt); they stay here until written.
+    let mut ledger = Vec::with_capacity(batch.len());
+    let logs: Vec<RequestLogRow> = batch
+        .drain(..)
+        .map(|r| {
+            ledger.extend(r.ledger);
+            r.log
+        })
+        .collect();
     let mut delay = Duration::from_millis(50);
     let mut attempt = 0u32;
-    while let Err(e) = insert(store, batch).await {
+    while let Err(e) = insert(store, &logs, &ledger).await {
         attempt += 1;
-        tracing::warn!(error = %e, attempt, rows = batch.len(), "request log batch failed; retrying");
+        tracing::warn!(error = %e, attempt, rows = logs.len(), "request log batch failed; retrying");
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
     }
-    batch.clear();
 }
 
-async fn insert(store: &Store, batch: &[Record]) -> Result<(), StoreError> {
-    let logs: Vec<RequestLogRow> = batch.iter().map(|r| r.log.clone()).collect();
-    let ledger: Vec<LedgerRow> = batch.iter().filter_map(|r| r.ledger.clone()).collect();
+async fn insert(
+    store: &Store,
+    logs: &[RequestLogRow],
+    ledger: &[LedgerRow],
+) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
-    tx.ex().insert_request_logs(&logs).await?;
+    tx.ex().insert_request_logs(logs).await?;
     if !ledger.is_empty() {
-        tx.ex().insert_ledger(&ledger).await?;
+        tx.ex().insert_ledger(ledger).await?;
     }
     tx.commit().await
 }

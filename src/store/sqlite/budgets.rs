@@ -163,14 +163,18 @@ pub async fn heartbeat_leases(c: &Connection, me: &str, now: DateTime<Utc>) -> R
 }
 
 pub async fn insert_ledger(c: &Connection, rows: &[LedgerRow]) -> Result<()> {
-    for r in rows {
-        c.execute(
+    let insert = c
+        .prepare(
             "INSERT INTO usage_ledger (request_id, at, credential_id, user_id, service_account_id, \
              team_id, model, provider_id, input_tokens, output_tokens, cached_tokens, cost_micros, priced, \
              client_request_id) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
              ON CONFLICT (request_id) DO NOTHING",
-            params![
+        )
+        .await?;
+    for r in rows {
+        insert
+            .execute(params![
                 r.request_id.as_str(),
                 ms(r.at),
                 r.credential_id.clone(),
@@ -185,9 +189,9 @@ pub async fn insert_ledger(c: &Connection, rows: &[LedgerRow]) -> Result<()> {
                 r.cost_micros,
                 r.priced as i64,
                 r.client_request_id.clone()
-            ],
-        )
-        .await?;
+            ])
+            .await?;
+        insert.reset();
     }
     Ok(())
 }

@@ -17,10 +17,11 @@ pub async fn insert_request_logs(c: &Connection, rows: &[RequestLogRow]) -> Resu
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) \
          ON CONFLICT (request_id) DO NOTHING"
     );
+    // Prepared once per batch: parsing the statement for each row cost more than the insert.
+    let insert = c.prepare(&sql).await?;
     for r in rows {
-        c.execute(
-            &sql,
-            params![
+        insert
+            .execute(params![
                 r.request_id.as_str(),
                 ms(r.at),
                 r.credential_id.clone(),
@@ -42,9 +43,9 @@ pub async fn insert_request_logs(c: &Connection, rows: &[RequestLogRow]) -> Resu
                 r.flags.clone(),
                 r.payload.clone(),
                 r.client_request_id.clone()
-            ],
-        )
-        .await?;
+            ])
+            .await?;
+        insert.reset();
     }
     Ok(())
 }
