@@ -39,14 +39,6 @@ struct Forward {
     url: String,
 }
 
-impl Forward {
-    fn client(&self) -> &reqwest::Client {
-        let shared = self.clients.len() - 1;
-        let index = gateway::http::lanes::current().map_or(shared, |lane| lane.min(shared));
-        &self.clients[index]
-    }
-}
-
 /// In the child: serve until SIGTERM. `None` in the parent (not asked to play a role).
 pub fn run_if_requested() -> Option<ExitCode> {
     if std::env::var(ROLE_ENV).ok().as_deref() != Some(ROLE) {
@@ -106,9 +98,7 @@ async fn serve_on_lanes() -> anyhow::Result<()> {
     term.recv().await;
     lanes.stop();
     lanes.stopped().await?;
-    tokio::task::spawn_blocking(move || lanes.release())
-        .await
-        .context("joining the lanes")
+    lanes.release().await
 }
 
 /// An ordinary axum + reqwest proxy: `axum::serve` on the multi-thread runtime.
@@ -138,8 +128,7 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 async fn forward(State(f): State<Forward>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut request = f
-        .client()
+    let mut request = gateway::http::lanes::pick(&f.clients)
         .post(&f.url)
         .header(header::CONTENT_TYPE, "application/json")
         .body(body);

@@ -85,9 +85,7 @@ pub async fn run(config: &Path, _args: Args) -> Result<(), Failure> {
     app.shutdown().await;
     store.close().await;
     // Only now: a lane's runtime may own a pooled connection or a timer the flush used.
-    tokio::task::spawn_blocking(move || lanes.release())
-        .await
-        .context("the serving threads did not stop")?;
+    lanes.release().await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -35,6 +35,13 @@ pub fn current() -> Option<usize> {
     LANE.with(Cell::get)
 }
 
+/// The calling lane's item of `per_lane`: one per lane, then a shared last one for callers
+/// off the lanes (or on a lane beyond the list). `per_lane` must not be empty.
+pub fn pick<T>(per_lane: &[T]) -> &T {
+    let shared = per_lane.len() - 1;
+    &per_lane[current().map_or(shared, |lane| lane.min(shared))]
+}
+
 /// How many lanes `server.workers` asks for: the number itself, or one per CPU for 0.
 pub fn count(workers: usize) -> usize {
     if workers > 0 {
@@ -129,13 +136,18 @@ impl Lanes {
     }
 
     /// Ends the lanes' runtimes, cutting whatever still runs on them (requests past the grace
-    /// period), and joins their threads. Call after the last use of anything a request may
-    /// have left behind.
-    pub fn release(self) {
+    /// period), and joins their threads (on a blocking thread). Call after the last use of
+    /// anything a request may have left behind.
+    pub async fn release(self) -> anyhow::Result<()> {
         let _ = self.release.send(true);
-        for thread in self.threads {
-            let _ = thread.join();
-        }
+        let threads = self.threads;
+        tokio::task::spawn_blocking(move || {
+            for thread in threads {
+                let _ = thread.join();
+            }
+        })
+        .await
+        .context("the serving threads did not stop")
     }
 }
 

@@ -18,6 +18,16 @@ async fn whereabouts() -> String {
     format!("{:?} {:?}", current(), std::thread::current().name())
 }
 
+/// Stops the lanes, waits (at most 5 s) until they have, then releases them.
+async fn shut_down(mut lanes: Lanes, what: &str) {
+    lanes.stop();
+    tokio::time::timeout(Duration::from_secs(5), lanes.stopped())
+        .await
+        .expect(what)
+        .unwrap();
+    lanes.release().await.unwrap();
+}
+
 fn listener() -> std::net::TcpListener {
     install_crypto_provider();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -29,7 +39,7 @@ fn listener() -> std::net::TcpListener {
 async fn every_request_of_a_connection_runs_on_the_lane_that_accepted_it() {
     let listener = listener();
     let url = format!("http://{}/where", listener.local_addr().unwrap());
-    let mut lanes = Lanes::start(
+    let lanes = Lanes::start(
         &listener,
         Router::new().route("/where", get(whereabouts)),
         2,
@@ -38,7 +48,6 @@ async fn every_request_of_a_connection_runs_on_the_lane_that_accepted_it() {
     drop(listener);
     assert_eq!(current(), None, "the test's own thread is not a lane");
 
-    let mut seen = std::collections::BTreeSet::new();
     for _ in 0..6 {
         // One client, one keep-alive connection, several requests.
         let client = reqwest::Client::new();
@@ -53,18 +62,9 @@ async fn every_request_of_a_connection_runs_on_the_lane_that_accepted_it() {
                 || lane == "Some(1) Some(\"gateway-lane-1\")",
             "{lane}"
         );
-        seen.insert(lane.clone());
     }
-    assert!(!seen.is_empty());
 
-    lanes.stop();
-    tokio::time::timeout(Duration::from_secs(5), lanes.stopped())
-        .await
-        .expect("lanes stop once idle")
-        .unwrap();
-    tokio::task::spawn_blocking(move || lanes.release())
-        .await
-        .unwrap();
+    shut_down(lanes, "lanes stop once idle").await;
     assert!(
         reqwest::Client::new().get(&url).send().await.is_err(),
         "nothing listens after the lanes stopped"
@@ -79,18 +79,11 @@ async fn stopping_waits_for_a_request_in_flight() {
     }
     let listener = listener();
     let url = format!("http://{}/slow", listener.local_addr().unwrap());
-    let mut lanes = Lanes::start(&listener, Router::new().route("/slow", get(slow)), 1).unwrap();
+    let lanes = Lanes::start(&listener, Router::new().route("/slow", get(slow)), 1).unwrap();
     let request = tokio::spawn(async move { reqwest::get(&url).await?.text().await });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    lanes.stop();
-    tokio::time::timeout(Duration::from_secs(5), lanes.stopped())
-        .await
-        .expect("stopped once the request finished")
-        .unwrap();
+    shut_down(lanes, "stopped once the request finished").await;
     assert_eq!(request.await.unwrap().unwrap(), "done");
-    tokio::task::spawn_blocking(move || lanes.release())
-        .await
-        .unwrap();
 }
 
 #[test]
@@ -168,8 +161,7 @@ async fn release_cuts_requests_still_running_past_the_grace_period() {
             .is_err(),
         "a lane with a request in flight has not stopped"
     );
-    let released = tokio::task::spawn_blocking(move || lanes.release());
-    tokio::time::timeout(Duration::from_secs(5), released)
+    tokio::time::timeout(Duration::from_secs(5), lanes.release())
         .await
         .expect("release does not wait for the stuck request")
         .unwrap();
@@ -177,4 +169,14 @@ async fn release_cuts_requests_still_running_past_the_grace_period() {
         .await
         .unwrap();
     assert!(answer.unwrap().is_err(), "the stuck request was cut");
+}
+
+#[test]
+fn pick_gives_each_lane_its_own_item_and_everyone_else_the_last() {
+    let items = ["lane 0", "lane 1", "shared"];
+    assert_eq!(*pick(&items), "shared", "off the lanes");
+    for (lane, expected) in [(0, "lane 0"), (1, "lane 1"), (7, "shared")] {
+        let got = run_as_lane(lane, async move { *pick(&items) });
+        assert_eq!(got.join().unwrap(), expected, "lane {lane}");
+    }
 }

@@ -145,8 +145,7 @@ impl OpenAiCompatProvider {
             super::Endpoint::ChatCompletions => &inner.chat_url,
             super::Endpoint::Embeddings => &inner.embeddings_url,
         };
-        let mut request = inner
-            .client()
+        let mut request = crate::http::lanes::pick(&inner.clients)
             .post(url.clone())
             .header(CONTENT_TYPE, "application/json")
             .body(req.body);
@@ -175,15 +174,6 @@ impl OpenAiCompatProvider {
             content_type,
             body: Box::pin(Deadline::new(body, total_deadline)),
         })
-    }
-}
-
-impl Inner {
-    /// The calling lane's client, or the shared last one off the lanes.
-    fn client(&self) -> &reqwest::Client {
-        let shared = self.clients.len() - 1;
-        let index = crate::http::lanes::current().map_or(shared, |lane| lane.min(shared));
-        &self.clients[index]
     }
 }
 

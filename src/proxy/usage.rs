@@ -32,7 +32,9 @@ impl Usage {
 
     /// Reads an OpenAI `usage` object; `None` when it is not an object.
     fn from_usage(u: &Value) -> Option<Usage> {
-        let u = Some(u).filter(|u| u.is_object())?;
+        if !u.is_object() {
+            return None;
+        }
         let get = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
         let cached = u
             .get("prompt_tokens_details")

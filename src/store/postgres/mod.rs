@@ -61,12 +61,12 @@ pub async fn ping(conn: &mut PgConnection) -> Result<()> {
     Ok(())
 }
 
-/// Connection errors may echo the URL; make sure its password never reaches a log.
 /// One column of a batch, as the array bound to an `UNNEST($n::type[])` parameter.
 pub(super) fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
     rows.iter().map(f).collect()
 }
 
+/// Connection errors may echo the URL; make sure its password never reaches a log.
 fn redact_error(message: &str, url: &str) -> String {
     match url::Url::parse(url) {
         Ok(parsed) => match parsed.password() {
