@@ -2,7 +2,9 @@
 //! budget that applies before any provider call, settle to the real cost afterwards.
 //!
 //! Common case: the reservation comes out of this replica's in-memory lease — a mutex and a
-//! subtraction, no database write. Only when the lease runs dry does the replica take a new
+//! subtraction, no database write. That mutex is a plain one, held for nanoseconds and never
+//! across an `.await`: an async mutex would make a request that finds it taken yield and wait
+//! a whole round of its lane's run queue, and under load such waits chain into a convoy. Only when the lease runs dry does the replica take a new
 //! slice from the database ([`super::lease::acquire`]); near exhaustion slices shrink to the
 //! exact need and settlements are flushed at once, so replicas cannot jointly overshoot and
 //! waiting callers see budget freed by others promptly. A request that cannot be covered waits
@@ -43,15 +45,36 @@ pub(super) struct Local {
     pub(super) last_activity: Option<Instant>,
 }
 
+impl Local {
+    /// Takes `amount` out of the lease for a request, if the lease covers it.
+    fn take(&mut self, amount: i64) -> bool {
+        self.last_activity = Some(Instant::now());
+        if self.lease < amount {
+            return false;
+        }
+        self.lease -= amount;
+        self.inflight += amount;
+        true
+    }
+}
+
 pub(super) struct WindowState {
     pub(super) budget_id: String,
     pub(super) start: DateTime<Utc>,
     pub(super) end: DateTime<Utc>,
-    pub(super) local: tokio::sync::Mutex<Local>,
+    /// Never held across an `.await`; take it with [`WindowState::local`].
+    local: Mutex<Local>,
+    /// Held across a lease refill's database round trip, so one refill runs at a time per
+    /// window while requests the lease still covers go on.
+    refill: tokio::sync::Mutex<()>,
     pub(super) changed: Notify,
 }
 
 impl WindowState {
+    pub(super) fn local(&self) -> std::sync::MutexGuard<'_, Local> {
+        self.local.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(super) fn key(&self) -> WindowKey<'_> {
         WindowKey {
             budget_id: &self.budget_id,
@@ -121,7 +144,7 @@ impl BudgetGate {
                 }
             });
         for w in changed {
-            w.local.lock().await.tight = true;
+            w.local().tight = true;
         }
         Ok(())
     }
@@ -159,7 +182,8 @@ impl BudgetGate {
                     budget_id: def.id.clone(),
                     start,
                     end,
-                    local: tokio::sync::Mutex::new(Local::default()),
+                    local: Mutex::new(Local::default()),
+                    refill: tokio::sync::Mutex::new(()),
                     changed: Notify::new(),
                 })
             })
@@ -185,7 +209,7 @@ impl BudgetGate {
                 self.take(&def, &w, amount).await?;
                 reservation.held.push((w, amount));
             } else {
-                let l = w.local.lock().await;
+                let l = w.local();
                 if l.known_spent + l.unflushed + amount > def.amount {
                     reservation
                         .flags
@@ -201,56 +225,19 @@ impl BudgetGate {
     async fn take(&self, def: &BudgetDef, w: &WindowState, amount: i64) -> Result<(), BudgetError> {
         let deadline = Instant::now() + MAX_WAIT;
         loop {
-            {
-                let mut l = w.local.lock().await;
-                l.last_activity = Some(Instant::now());
-                if l.lease >= amount {
-                    l.lease -= amount;
-                    l.inflight += amount;
+            if w.local().take(amount) {
+                return Ok(());
+            }
+            let refilled = {
+                let _refilling = w.refill.lock().await;
+                // Another request may have refilled the lease while this one waited.
+                if w.local().take(amount) {
                     return Ok(());
                 }
-                let recently_refused = l.last_refusal.is_some_and(|t| t.elapsed() < RETRY_DB);
-                if !recently_refused {
-                    let need = amount - l.lease;
-                    // Boxed: the database round trip's future is kilobytes, and unboxed it
-                    // would sit in every request's future (moved several times per request)
-                    // though the fast path above never takes it.
-                    let answer = Box::pin(lease::acquire(
-                        &self.store,
-                        w.key(),
-                        &self.replica_id,
-                        need,
-                        def.amount,
-                        Utc::now(),
-                    ))
-                    .await
-                    .map_err(|e| BudgetError::Unavailable(e.to_string()))?;
-                    match answer {
-                        Acquire::Granted {
-                            granted,
-                            tight,
-                            spent,
-                        } => {
-                            l.known_spent = spent;
-                            l.lease += granted - amount;
-                            l.inflight += amount;
-                            l.tight = tight;
-                            l.last_refusal = None;
-                            return Ok(());
-                        }
-                        Acquire::Refused {
-                            others_reserved,
-                            spent,
-                        } => {
-                            l.known_spent = spent;
-                            l.tight = true;
-                            l.last_refusal = Some(Instant::now());
-                            if others_reserved == 0 && l.inflight == 0 {
-                                return Err(exceeded(def, w));
-                            }
-                        }
-                    }
-                }
+                self.refill(def, w, amount).await?
+            };
+            if refilled {
+                return Ok(());
             }
             if Instant::now() >= deadline {
                 return Err(exceeded(def, w));
@@ -258,6 +245,65 @@ impl BudgetGate {
             tokio::select! {
                 () = w.changed.notified() => {}
                 () = tokio::time::sleep(RETRY_DB) => {}
+            }
+        }
+    }
+
+    /// Asks the database for more lease (unless it refused a moment ago) and takes `amount`
+    /// out of it: `Ok(true)` when taken, `Ok(false)` when the caller should wait and retry.
+    /// The window's lock is not held across the round trip; the answer is applied as deltas,
+    /// so what requests took or settled meanwhile stays counted.
+    async fn refill(
+        &self,
+        def: &BudgetDef,
+        w: &WindowState,
+        amount: i64,
+    ) -> Result<bool, BudgetError> {
+        let need = {
+            let l = w.local();
+            if l.last_refusal.is_some_and(|t| t.elapsed() < RETRY_DB) {
+                return Ok(false);
+            }
+            amount - l.lease
+        };
+        // Boxed: the database round trip's future is kilobytes, and unboxed it would sit in
+        // every request's future (moved several times per request) though the fast path never
+        // takes it.
+        let answer = Box::pin(lease::acquire(
+            &self.store,
+            w.key(),
+            &self.replica_id,
+            need,
+            def.amount,
+            Utc::now(),
+        ))
+        .await
+        .map_err(|e| BudgetError::Unavailable(e.to_string()))?;
+        let mut l = w.local();
+        match answer {
+            Acquire::Granted {
+                granted,
+                tight,
+                spent,
+            } => {
+                l.known_spent = spent;
+                l.lease += granted - amount;
+                l.inflight += amount;
+                l.tight = tight;
+                l.last_refusal = None;
+                Ok(true)
+            }
+            Acquire::Refused {
+                others_reserved,
+                spent,
+            } => {
+                l.known_spent = spent;
+                l.tight = true;
+                l.last_refusal = Some(Instant::now());
+                if others_reserved == 0 && l.inflight == 0 {
+                    return Err(exceeded(def, w));
+                }
+                Ok(false)
             }
         }
     }
@@ -294,7 +340,7 @@ impl BudgetGate {
 
     pub(super) async fn settle_window(&self, w: &WindowState, reserved: i64, actual: i64) {
         let flush_now = {
-            let mut l = w.local.lock().await;
+            let mut l = w.local();
             l.inflight -= reserved;
             l.lease += reserved - actual;
             l.unflushed += actual;

@@ -31,7 +31,7 @@ impl BudgetGate {
                 tracing::warn!(budget = %w.budget_id, error = %e, "budget flush failed; will retry");
             }
         }
-        self.prune(now).await;
+        self.prune(now);
     }
 
     /// Writes this window's settled spend and, when due, gives its unused lease back. The
@@ -44,7 +44,7 @@ impl BudgetGate {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let (spent, returned) = {
-            let mut l = w.local.lock().await;
+            let mut l = w.local();
             let idle =
                 l.inflight == 0 && l.last_activity.is_none_or(|t| t.elapsed() >= IDLE_RETURN);
             let give_back = all || l.tight || idle || l.lease < 0 || now >= w.end;
@@ -59,12 +59,12 @@ impl BudgetGate {
         };
         match lease::settle(&self.store, w.key(), &self.replica_id, spent, returned, now).await {
             Ok(total) => {
-                w.local.lock().await.known_spent = total;
+                w.local().known_spent = total;
                 w.changed.notify_waiters();
                 Ok(())
             }
             Err(e) => {
-                let mut l = w.local.lock().await;
+                let mut l = w.local();
                 l.unflushed += spent;
                 l.lease += returned;
                 Err(e)
@@ -73,16 +73,14 @@ impl BudgetGate {
     }
 
     /// Forgets finished windows that hold nothing.
-    async fn prune(&self, now: DateTime<Utc>) {
+    fn prune(&self, now: DateTime<Utc>) {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         windows.retain(|_, w| {
             if now < w.end {
                 return true;
             }
-            match w.local.try_lock() {
-                Ok(l) => l.lease != 0 || l.inflight != 0 || l.unflushed != 0,
-                Err(_) => true,
-            }
+            let l = w.local();
+            l.lease != 0 || l.inflight != 0 || l.unflushed != 0
         });
     }
 
