@@ -1,7 +1,7 @@
 //! The `openai_compat` adapter: any upstream speaking the OpenAI HTTP API.
 //!
-//! One pooled `reqwest::Client` per provider and serving lane (`http::lanes`), built once, so a
-//! request borrows an upstream connection driven by its own thread. The adapter forwards the body
+//! One [`HttpClient`] per provider, whose idle upstream connections are kept per serving lane
+//! (`http::lanes`), so a request borrows a connection driven by its own thread. The adapter forwards the body
 //! untouched, returns status and content type as they are, and enforces the provider's three
 //! deadlines (connect, first byte = response headers, total). It does not retry or fall back;
 //! `proxy` does that. The upstream key lives only inside the client's default headers (marked
@@ -15,9 +15,11 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 use futures_util::{Stream, TryStreamExt};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use hyper::Uri;
+use hyper::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use tokio::time::{Instant, Sleep};
 
+use super::http_client::{HttpClient, SendError, error_chain};
 use super::{TimeoutKind, UpstreamError, UpstreamRequest, UpstreamResponse};
 use crate::config::schema;
 
@@ -31,12 +33,11 @@ struct Inner {
     id: String,
     /// The base URL without a trailing slash, e.g. `https://api.openai.com/v1`.
     base_url: String,
-    /// Upstream URLs, parsed once.
-    chat_url: reqwest::Url,
-    embeddings_url: reqwest::Url,
-    /// One per serving lane, then one for callers off the lanes (last); all hold the default
-    /// headers, including `authorization`.
-    clients: Box<[reqwest::Client]>,
+    /// Upstream paths (origin-form), parsed once.
+    chat_path: Uri,
+    embeddings_path: Uri,
+    /// Holds the default headers, including `authorization`.
+    client: HttpClient,
     has_key: bool,
     extra_header_names: Vec<String>,
     first_byte: Duration,
@@ -61,10 +62,7 @@ impl fmt::Debug for OpenAiCompatProvider {
 }
 
 impl OpenAiCompatProvider {
-    /// Builds the provider and its clients (one per serving lane, plus one for callers off the
-    /// lanes).
-    /// Needs a crypto provider installed first (see [`super::install_crypto_provider`];
-    /// [`super::build_all`] does it).
+    /// Builds the provider and its client for `lanes` serving lanes.
     pub fn from_config(
         config: &schema::Provider,
         lanes: usize,
@@ -73,7 +71,19 @@ impl OpenAiCompatProvider {
             Some(url) if !url.is_empty() => url.trim_end_matches('/').to_string(),
             _ => return Err(anyhow!("base_url is required for kind openai_compat")),
         };
+        let origin = url::Url::parse(&base_url)
+            .with_context(|| format!("base_url {base_url:?} is not a URL"))?;
+        if origin.query().is_some() || origin.fragment().is_some() {
+            return Err(anyhow!(
+                "base_url {base_url:?} must not have a query or fragment (the endpoint path is \
+                 appended to it)"
+            ));
+        }
         let mut headers = HeaderMap::new();
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("gateway/", env!("CARGO_PKG_VERSION"))),
+        );
         let has_key = match config.api_key.expose() {
             Some(key) => {
                 let mut value = HeaderValue::from_str(&format!("Bearer {key}"))
@@ -94,28 +104,25 @@ impl OpenAiCompatProvider {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
-        let clients = (0..=lanes)
-            .map(|_| {
-                reqwest::Client::builder()
-                    .connect_timeout(Duration::from_millis(config.timeouts.connect_ms))
-                    .default_headers(headers.clone())
-                    .user_agent(concat!("gateway/", env!("CARGO_PKG_VERSION")))
-                    .no_proxy()
-                    .build()
-                    .context("building the HTTP client")
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let url = |endpoint: super::Endpoint| {
-            reqwest::Url::parse(&format!("{base_url}{}", endpoint.path()))
-                .with_context(|| format!("base_url {base_url:?} is not a URL"))
+        let client = HttpClient::new(
+            &origin,
+            lanes,
+            Duration::from_millis(config.timeouts.connect_ms),
+            headers,
+        )
+        .with_context(|| format!("base_url {base_url:?}"))?;
+        let base_path = origin.path().trim_end_matches('/');
+        let path = |endpoint: super::Endpoint| {
+            Uri::try_from(format!("{base_path}{}", endpoint.path()))
+                .with_context(|| format!("base_url {base_url:?} does not make a valid path"))
         };
         Ok(OpenAiCompatProvider {
             inner: Arc::new(Inner {
                 id: config.id.clone(),
-                chat_url: url(super::Endpoint::ChatCompletions)?,
-                embeddings_url: url(super::Endpoint::Embeddings)?,
+                chat_path: path(super::Endpoint::ChatCompletions)?,
+                embeddings_path: path(super::Endpoint::Embeddings)?,
                 base_url,
-                clients,
+                client,
                 has_key,
                 extra_header_names: config.headers.keys().cloned().collect(),
                 first_byte: Duration::from_millis(config.timeouts.first_byte_ms),
@@ -141,64 +148,37 @@ impl OpenAiCompatProvider {
             (total_deadline, TimeoutKind::Total)
         };
 
-        let url = match req.endpoint {
-            super::Endpoint::ChatCompletions => &inner.chat_url,
-            super::Endpoint::Embeddings => &inner.embeddings_url,
+        let path = match req.endpoint {
+            super::Endpoint::ChatCompletions => &inner.chat_path,
+            super::Endpoint::Embeddings => &inner.embeddings_path,
         };
-        let mut request = crate::http::lanes::pick(&inner.clients)
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .body(req.body);
-        if req.stream {
-            request = request.header(ACCEPT, "text/event-stream");
-        }
-        let response = match tokio::time::timeout_at(header_deadline, request.send()).await {
+        let accept = HeaderValue::from_static(if req.stream {
+            "text/event-stream"
+        } else {
+            "application/json"
+        });
+        let sending = inner.client.post(path, req.body, accept);
+        let answer = match tokio::time::timeout_at(header_deadline, sending).await {
             Err(_elapsed) => return Err(UpstreamError::Timeout(header_timeout)),
-            Ok(Err(e)) => return Err(send_error(&e)),
-            Ok(Ok(response)) => response,
+            Ok(Err(SendError::ConnectTimeout)) => {
+                return Err(UpstreamError::Timeout(TimeoutKind::Connect));
+            }
+            // Besides connect errors proper, this covers a connection that broke before the
+            // upstream answered: nothing reached the client, so the proxy may try elsewhere.
+            // The message names at most host and port, never the key (a header holds it).
+            Ok(Err(SendError::Failed(why))) => return Err(UpstreamError::Connect(why)),
+            Ok(Ok(answer)) => answer,
         };
-
-        let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        // The stream owns the response: dropping it drops the connection's body, which makes
-        // hyper close the connection (HTTP/1) or reset the stream (HTTP/2) upstream.
-        let body = response
-            .bytes_stream()
+        // The stream owns the connection: dropping it before the end closes the connection.
+        let body = answer
+            .body
             .map_err(|e| UpstreamError::Body(error_chain(&e)));
         Ok(UpstreamResponse {
-            status,
-            content_type,
+            status: answer.status,
+            content_type: answer.content_type,
             body: Box::pin(Deadline::new(body, total_deadline)),
         })
     }
-}
-
-/// Maps an error from before the response headers arrived.
-fn send_error(e: &reqwest::Error) -> UpstreamError {
-    if e.is_connect() && e.is_timeout() {
-        UpstreamError::Timeout(TimeoutKind::Connect)
-    } else {
-        // Besides connect errors proper, this covers a connection that broke before the
-        // upstream answered: nothing reached the client, so the proxy may try elsewhere.
-        UpstreamError::Connect(error_chain(e))
-    }
-}
-
-/// The error and its sources on one line; reqwest's top-level message alone says little.
-/// It names the URL, which never carries the key (that lives in a header).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 /// A body stream that yields `Err(Timeout(Total))` and ends once `deadline` passes.

@@ -1,0 +1,179 @@
+//! Tests for the upstream client against raw TCP servers started per test, which count the
+//! connections they accept and decide when to close them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+
+const ANSWER: &[u8] =
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+
+/// Answers every request with [`ANSWER`]; after each answer, closes the connection once
+/// `close_after` has passed (`None`: keeps it open). Returns the origin and the count of
+/// connections accepted.
+async fn server(close_after: Option<Duration>) -> (url::Url, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0; 64 * 1024];
+                let mut seen = Vec::new();
+                loop {
+                    let n = tcp.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    // Every request here has a 2-byte body after its head.
+                    if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n")
+                        && seen.len() >= end + 4 + 2
+                    {
+                        seen.drain(..end + 6);
+                        tcp.write_all(ANSWER).await.unwrap();
+                        if let Some(after) = close_after {
+                            tokio::time::sleep(after).await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (origin, accepted)
+}
+
+fn client(origin: &url::Url) -> HttpClient {
+    HttpClient::new(origin, 1, Duration::from_secs(2), HeaderMap::new()).unwrap()
+}
+
+async fn call(client: &HttpClient) -> Result<Vec<u8>, String> {
+    let answer = client
+        .post(
+            &Uri::from_static("/v1/chat/completions"),
+            Bytes::from_static(b"{}"),
+            HeaderValue::from_static("application/json"),
+        )
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    assert_eq!(answer.status, 200);
+    let mut body = Vec::new();
+    let mut stream = answer.body;
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
+    }
+    Ok(body)
+}
+
+#[tokio::test]
+async fn an_answer_read_to_the_end_gives_its_connection_back_for_the_next_request() {
+    let (origin, accepted) = server(None).await;
+    let client = client(&origin);
+    for _ in 0..5 {
+        assert_eq!(call(&client).await.unwrap(), b"{}");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_pooled_connection_the_server_closed_is_skipped_not_failed() {
+    let (origin, accepted) = server(Some(Duration::from_millis(20))).await;
+    let client = client(&origin);
+    for _ in 0..3 {
+        assert_eq!(call(&client).await.unwrap(), b"{}");
+        // Long enough for the server to close the connection that is now idle in the pool.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn an_answer_dropped_before_its_end_does_not_go_back_to_the_pool() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0; 4096];
+                let _ = tcp.read(&mut buf).await;
+                // Headers and a first chunk of a body that is never finished.
+                let _ = tcp
+                    .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n")
+                    .await;
+                let _ = tcp.read(&mut buf).await;
+            });
+        }
+    });
+    let client = client(&origin);
+    for _ in 0..2 {
+        let answer = client
+            .post(
+                &Uri::from_static("/"),
+                Bytes::from_static(b"{}"),
+                HeaderValue::from_static("text/event-stream"),
+            )
+            .await
+            .unwrap();
+        let mut body = answer.body;
+        assert_eq!(body.next().await.unwrap().unwrap(), "a");
+        drop(body);
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn https_to_a_server_that_does_not_speak_tls_fails_in_the_handshake() {
+    // A plain-text server that speaks first, so the client's handshake reads HTTP, not TLS.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("https://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let _ = tcp.write_all(ANSWER).await;
+        let _ = tcp.read(&mut [0; 4096]).await;
+    });
+    let client = client(&url::Url::parse(&origin).unwrap());
+    match client
+        .post(
+            &Uri::from_static("/"),
+            Bytes::new(),
+            HeaderValue::from_static("application/json"),
+        )
+        .await
+    {
+        Err(SendError::Failed(why)) => assert!(why.starts_with("TLS with 127.0.0.1"), "{why}"),
+        Err(other) => panic!("{other:?}"),
+        Ok(_) => panic!("a plain-text server answered over TLS"),
+    }
+}
+
+#[test]
+fn the_host_header_names_a_non_default_port_and_ipv6_hosts_connect_unbracketed() {
+    let v6 = client(&url::Url::parse("http://[::1]:8080/v1").unwrap());
+    assert_eq!(v6.shared.host, "::1");
+    assert_eq!(v6.shared.port, 8080);
+    assert_eq!(v6.shared.host_header, "[::1]:8080");
+    let named = client(&url::Url::parse("https://api.example.com/v1").unwrap());
+    assert_eq!(named.shared.port, 443);
+    assert_eq!(named.shared.host_header, "api.example.com");
+    let Err(e) = HttpClient::new(
+        &url::Url::parse("ftp://example.com").unwrap(),
+        1,
+        Duration::from_secs(1),
+        HeaderMap::new(),
+    ) else {
+        panic!("ftp accepted");
+    };
+    assert!(e.to_string().contains("\"ftp\" is not supported"), "{e}");
+}
