@@ -12,6 +12,8 @@
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`), `GATEWAY_BENCH_BACKENDS`
 //! (default `sqlite,postgres`), `GATEWAY_BENCH_BUDGET=0` (no team budget). See bench/README.md.
 
+#[path = "support/lean.rs"]
+mod lean;
 #[path = "support/load.rs"]
 mod load;
 #[path = "support/probe.rs"]
@@ -20,6 +22,8 @@ mod probe;
 mod process;
 #[path = "support/reference.rs"]
 mod reference;
+#[path = "support/relay.rs"]
+mod relay;
 #[path = "support/report.rs"]
 mod report;
 #[path = "support/upstream.rs"]

@@ -1,13 +1,14 @@
 //! The reference proxy: the smallest pass-through built from the gateway's own stack (axum
-//! server on the gateway's serving lanes, `gateway::http::lanes`, with one pooled reqwest
-//! client per lane), run as a separate process like the gateway, with `TCP_NODELAY` on its
-//! accepted sockets. It authenticates nothing, parses nothing and records nothing, so
-//! "gateway − reference" is what the gateway's own work costs, while "reference − direct" is
-//! the price of any extra HTTP hop on this machine.
+//! server on the gateway's serving lanes, `gateway::http::lanes`, forwarding with the
+//! gateway's upstream client, `gateway::providers::http_client`), run as a separate process
+//! like the gateway, with `TCP_NODELAY` on its accepted sockets. It authenticates nothing,
+//! parses nothing and records nothing, so "gateway − reference" is what the gateway's own work
+//! costs, while "reference − direct" is the price of an extra HTTP hop on this stack.
 //!
-//! `GATEWAY_BENCH_REFERENCE_SHAPE=work-stealing` runs it instead as a plain `axum::serve` on
-//! tokio's default multi-thread runtime with one shared client: what an ordinary axum + reqwest
-//! proxy costs, to compare the two shapes in one run.
+//! Other shapes, by `GATEWAY_BENCH_REFERENCE_SHAPE`, to see what each layer costs:
+//! - `work-stealing`: a plain `axum::serve` on tokio's multi-thread runtime, same client;
+//! - `hyper`: hyper's server connections directly, no router (`lean.rs`), same client;
+//! - `relay`: the floor, a TCP relay with no HTTP work at all (`relay.rs`).
 //!
 //! The bench binary re-executes itself with [`ROLE_ENV`] set to run it.
 
@@ -17,10 +18,12 @@ use anyhow::Context;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::serve::ListenerExt;
+use futures_util::StreamExt;
+use gateway::providers::http_client::{Answer, AnswerBody, HttpClient};
 
 /// Set to [`ROLE`] in the child's environment; the upstream URL goes in [`UPSTREAM_ENV`].
 pub const ROLE_ENV: &str = "GATEWAY_BENCH_ROLE";
@@ -32,11 +35,50 @@ pub const SHAPE_ENV: &str = "GATEWAY_BENCH_REFERENCE_SHAPE";
 /// Number of lanes; unset, one per CPU.
 pub const LANES_ENV: &str = "GATEWAY_BENCH_WORKERS";
 
+/// Where and how the reference forwards: the gateway's client, which keeps idle upstream
+/// connections per lane as the gateway's providers do.
 #[derive(Clone)]
-struct Forward {
-    /// One per lane (the last one off the lanes), as the gateway's providers keep them.
-    clients: std::sync::Arc<[reqwest::Client]>,
-    url: String,
+pub struct Forward {
+    pub client: HttpClient,
+    pub path: axum::http::Uri,
+}
+
+impl Forward {
+    /// For `upstream_url` (`http://HOST:PORT/PATH`), with `lanes` serving lanes.
+    pub fn new(upstream_url: &str, lanes: usize) -> anyhow::Result<Forward> {
+        let url = url::Url::parse(upstream_url).context("the upstream URL")?;
+        let mut headers = header::HeaderMap::new();
+        // Like a provider's key, sent with every request.
+        headers.insert(
+            header::AUTHORIZATION,
+            header::HeaderValue::from_static("Bearer reference"),
+        );
+        Ok(Forward {
+            client: HttpClient::new(&url, lanes, std::time::Duration::from_secs(5), headers)?,
+            path: url.path().parse().context("the upstream path")?,
+        })
+    }
+
+    /// Sends `body` upstream; the answer's status, content type and body.
+    pub async fn send(&self, body: Bytes) -> anyhow::Result<Answer> {
+        let any = header::HeaderValue::from_static("*/*");
+        self.client
+            .post(&self.path, body, any)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+    }
+}
+
+/// A JSON answer's body, whole; a single chunk is kept as it is, as the gateway does.
+pub async fn whole(mut body: AnswerBody) -> Result<Bytes, hyper::Error> {
+    let mut chunks = Vec::with_capacity(1);
+    while let Some(chunk) = body.next().await {
+        chunks.push(chunk?);
+    }
+    Ok(match chunks.len() {
+        1 => chunks.pop().unwrap_or_default(),
+        _ => Bytes::from(chunks.concat()),
+    })
 }
 
 /// In the child: serve until SIGTERM. `None` in the parent (not asked to play a role).
@@ -44,15 +86,15 @@ pub fn run_if_requested() -> Option<ExitCode> {
     if std::env::var(ROLE_ENV).ok().as_deref() != Some(ROLE) {
         return None;
     }
-    let served = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")
-        .and_then(|rt| {
-            if std::env::var(SHAPE_ENV).ok().as_deref() == Some("work-stealing") {
-                rt.block_on(serve())
-            } else {
-                rt.block_on(serve_on_lanes())
+    let served = std::env::var(UPSTREAM_ENV)
+        .with_context(|| format!("{UPSTREAM_ENV} unset"))
+        .and_then(|url| {
+            let lanes = lane_count();
+            match std::env::var(SHAPE_ENV).ok().as_deref() {
+                Some("relay") => super::relay::serve(&url, lanes),
+                Some("hyper") => super::lean::serve(Forward::new(&url, lanes)?, lanes),
+                Some("work-stealing") => runtime()?.block_on(serve(Forward::new(&url, 1)?)),
+                _ => runtime()?.block_on(serve_on_lanes(Forward::new(&url, lanes)?, lanes)),
             }
         });
     Some(match served {
@@ -64,34 +106,38 @@ pub fn run_if_requested() -> Option<ExitCode> {
     })
 }
 
-/// The router with `clients` clients (one per lane, plus one).
-fn app(clients: usize) -> anyhow::Result<Router> {
-    let url = std::env::var(UPSTREAM_ENV).with_context(|| format!("{UPSTREAM_ENV} unset"))?;
-    gateway::providers::install_crypto_provider();
-    let clients = (0..clients)
-        .map(|_| reqwest::Client::builder().no_proxy().build())
-        .collect::<Result<_, _>>()
-        .context("building the client")?;
-    Ok(Router::new()
-        .route("/v1/chat/completions", post(forward))
-        .with_state(Forward { clients, url }))
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")
 }
 
-/// Like the gateway: the router on its serving lanes (always `TCP_NODELAY`).
-async fn serve_on_lanes() -> anyhow::Result<()> {
-    use gateway::http::lanes::{self, Lanes};
-    let n = lanes::count(
+/// `GATEWAY_BENCH_WORKERS`, or one lane per CPU.
+fn lane_count() -> usize {
+    gateway::http::lanes::count(
         std::env::var(LANES_ENV)
             .ok()
             .and_then(|n| n.parse().ok())
             .unwrap_or(0),
-    );
+    )
+}
+
+fn app(forward: Forward) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(relay))
+        .with_state(forward)
+}
+
+/// Like the gateway: the router on its serving lanes (always `TCP_NODELAY`).
+async fn serve_on_lanes(forward: Forward, lanes: usize) -> anyhow::Result<()> {
+    use gateway::http::lanes::Lanes;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1:0")?;
     listener
         .set_nonblocking(true)
         .context("non-blocking listener")?;
     let addr = listener.local_addr().context("no local address")?;
-    let mut lanes = Lanes::start(&listener, app(n + 1)?, n)?;
+    let mut lanes = Lanes::start(&listener, app(forward), lanes)?;
     println!("listening on http://{addr}");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
@@ -101,9 +147,8 @@ async fn serve_on_lanes() -> anyhow::Result<()> {
     lanes.release().await
 }
 
-/// An ordinary axum + reqwest proxy: `axum::serve` on the multi-thread runtime.
-async fn serve() -> anyhow::Result<()> {
-    let app = app(1)?;
+/// An ordinary axum proxy: `axum::serve` on the multi-thread runtime.
+async fn serve(forward: Forward) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("binding 127.0.0.1:0")?;
@@ -119,7 +164,7 @@ async fn serve() -> anyhow::Result<()> {
     println!("listening on http://{addr}");
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("installing the SIGTERM handler")?;
-    axum::serve(listener, app)
+    axum::serve(listener, app(forward))
         .with_graceful_shutdown(async move {
             term.recv().await;
         })
@@ -127,30 +172,20 @@ async fn serve() -> anyhow::Result<()> {
         .context("serving")
 }
 
-async fn forward(State(f): State<Forward>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut request = gateway::http::lanes::pick(&f.clients)
-        .post(&f.url)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body);
-    if let Some(auth) = headers.get(header::AUTHORIZATION) {
-        request = request.header(header::AUTHORIZATION, auth.clone());
-    }
-    let upstream = match request.send().await {
-        Ok(r) => r,
+async fn relay(State(f): State<Forward>, body: Bytes) -> Response {
+    let answer = match f.send(body).await {
+        Ok(a) => a,
         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     };
-    let status =
-        StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let content_type = upstream
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .cloned()
-        .unwrap_or(header::HeaderValue::from_static("application/json"));
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    let content_type = answer
+        .content_type
+        .unwrap_or_else(|| "application/json".into());
     // Like the gateway: SSE passes through chunk by chunk, JSON is read whole and sent at once.
-    let body = if content_type.as_bytes().starts_with(b"text/event-stream") {
-        Body::from_stream(upstream.bytes_stream())
+    let body = if content_type.starts_with("text/event-stream") {
+        Body::from_stream(answer.body)
     } else {
-        match upstream.bytes().await {
+        match whole(answer.body).await {
             Ok(b) => Body::from(b),
             Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
         }

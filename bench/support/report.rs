@@ -356,14 +356,15 @@ pub fn render(setup: &Setup, results: &[BackendResult]) -> String {
     );
     let _ = writeln!(out, "- counts: {}", setup.counts);
     let shape = match std::env::var(super::reference::SHAPE_ENV).ok().as_deref() {
-        Some("work-stealing") => "on tokio's multi-thread runtime, one shared client",
-        _ => "on the gateway's serving lanes, one client per lane",
+        Some("work-stealing") => "axum on tokio's multi-thread runtime, the gateway's client",
+        Some("hyper") => "hyper's server connections (no router) on lanes, the gateway's client",
+        Some("relay") => "a TCP relay with no HTTP work at all, on lanes",
+        _ => "axum on the gateway's serving lanes, the gateway's upstream client",
     };
     let _ = writeln!(
         out,
         "- added = gateway percentile − direct percentile, same run, same client, same upstream; \
-         the reference proxy is a minimal axum + reqwest pass-through process {shape} (the \
-         price of any extra HTTP hop here)\n"
+         the reference proxy is a minimal pass-through process: {shape}\n"
     );
 
     let _ = write!(out, "| target |");

@@ -10,7 +10,7 @@
 //! Kinds: [`mock`] (deterministic, offline, no keys) and [`openai_compat`] (any upstream
 //! speaking the OpenAI HTTP API).
 
-mod http_client;
+pub mod http_client;
 pub mod mock;
 pub mod openai_compat;
 

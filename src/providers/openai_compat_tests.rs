@@ -315,6 +315,17 @@ fn invalid_header_names_are_rejected_when_building() {
     assert!(format!("{err:#}").contains("bad header"), "{err:#}");
 }
 
+#[test]
+fn a_base_url_with_a_query_is_rejected_when_building() {
+    let mut cfg = config("up", ProviderKind::OpenaiCompat);
+    cfg.base_url = Some("http://127.0.0.1:9/v1?api-version=1".into());
+    let err = OpenAiCompatProvider::from_config(&cfg, 1).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("must not have a query or fragment"),
+        "{err:#}"
+    );
+}
+
 #[tokio::test]
 async fn a_connection_that_is_never_accepted_is_a_connect_timeout() {
     // Linux drops SYNs to a listener whose accept queue is full, so connecting hangs: fill
