@@ -4,10 +4,13 @@
 //! Common case: the reservation comes out of this replica's in-memory lease — a mutex and a
 //! subtraction, no database write. That mutex is a plain one, held for nanoseconds and never
 //! across an `.await`: an async mutex would make a request that finds it taken yield and wait
-//! a whole round of its lane's run queue, and under load such waits chain into a convoy. Only when the lease runs dry does the replica take a new
-//! slice from the database ([`super::lease::acquire`]); near exhaustion slices shrink to the
-//! exact need and settlements are flushed at once, so replicas cannot jointly overshoot and
-//! waiting callers see budget freed by others promptly. A request that cannot be covered waits
+//! a whole round of its lane's run queue, and under load such waits chain into a convoy.
+//!
+//! Only when the lease runs dry does the replica take a new slice from the database
+//! ([`super::lease::acquire`]), one refill per window at a time while requests the lease still
+//! covers go on. Near exhaustion slices shrink to the exact need and settlements are flushed at
+//! once, so replicas cannot jointly overshoot and waiting callers see budget freed by others
+//! promptly. A request that cannot be covered waits
 //! briefly while other reservations are still in flight, then gets `budget_exceeded`.
 
 use std::collections::HashMap;
@@ -250,9 +253,8 @@ impl BudgetGate {
     }
 
     /// Asks the database for more lease (unless it refused a moment ago) and takes `amount`
-    /// out of it: `Ok(true)` when taken, `Ok(false)` when the caller should wait and retry.
-    /// The window's lock is not held across the round trip; the answer is applied as deltas,
-    /// so what requests took or settled meanwhile stays counted.
+    /// out of it: `Ok(true)` when taken, `Ok(false)` to wait and retry. The answer is applied
+    /// as deltas, so what requests took or settled during the round trip stays counted.
     async fn refill(
         &self,
         def: &BudgetDef,

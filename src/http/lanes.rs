@@ -3,7 +3,7 @@
 //!
 //! A connection stays on the lane that accepted it, and so does everything a request does:
 //! the tasks it spawns, and the upstream connection it borrows (each `openai_compat` provider
-//! keeps one pooled client per lane, picked with [`current`]). A request therefore crosses no
+//! keeps idle upstream connections per lane, found with [`slot`]). A request therefore crosses no
 //! thread on its way through the gateway. On a work-stealing runtime the handoff between the
 //! inbound connection task and the upstream connection task wakes idle workers (futex calls and
 //! context switches on every request): on the 2-CPU bench machine a bare proxy on lanes used
@@ -35,11 +35,12 @@ pub fn current() -> Option<usize> {
     LANE.with(Cell::get)
 }
 
-/// The calling lane's item of `per_lane`: one per lane, then a shared last one for callers
-/// off the lanes (or on a lane beyond the list). `per_lane` must not be empty.
-pub fn pick<T>(per_lane: &[T]) -> &T {
-    let shared = per_lane.len() - 1;
-    &per_lane[current().map_or(shared, |lane| lane.min(shared))]
+/// The calling lane's index into a per-lane list of `len` items (one per lane, then a shared
+/// last one): its own, or the last for callers off the lanes or on a lane beyond the list.
+/// `len` must not be 0.
+pub fn slot(len: usize) -> usize {
+    let shared = len - 1;
+    current().map_or(shared, |lane| lane.min(shared))
 }
 
 /// How many lanes `server.workers` asks for: the number itself, or one per CPU for 0.

@@ -172,11 +172,10 @@ async fn release_cuts_requests_still_running_past_the_grace_period() {
 }
 
 #[test]
-fn pick_gives_each_lane_its_own_item_and_everyone_else_the_last() {
-    let items = ["lane 0", "lane 1", "shared"];
-    assert_eq!(*pick(&items), "shared", "off the lanes");
-    for (lane, expected) in [(0, "lane 0"), (1, "lane 1"), (7, "shared")] {
-        let got = run_as_lane(lane, async move { *pick(&items) });
+fn each_lane_gets_its_own_slot_and_everyone_else_the_last() {
+    assert_eq!(slot(3), 2, "off the lanes");
+    for (lane, expected) in [(0, 0), (1, 1), (7, 2)] {
+        let got = run_as_lane(lane, async move { slot(3) });
         assert_eq!(got.join().unwrap(), expected, "lane {lane}");
     }
 }

@@ -5,50 +5,60 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use super::*;
 
 const ANSWER: &[u8] =
     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
 
-/// Answers every request with [`ANSWER`]; after each answer, closes the connection once
-/// `close_after` has passed (`None`: keeps it open). Returns the origin and the count of
-/// connections accepted.
-async fn server(close_after: Option<Duration>) -> (url::Url, Arc<AtomicUsize>) {
+/// A server on 127.0.0.1:0 that hands each connection to `handle`. Returns the origin and
+/// the count of connections accepted.
+async fn counting_server<F, Fut>(handle: F) -> (url::Url, Arc<AtomicUsize>)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
     let accepted = Arc::new(AtomicUsize::new(0));
     let count = accepted.clone();
     tokio::spawn(async move {
         loop {
-            let (mut tcp, _) = listener.accept().await.unwrap();
+            let (tcp, _) = listener.accept().await.unwrap();
             count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0; 64 * 1024];
-                let mut seen = Vec::new();
-                loop {
-                    let n = tcp.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    seen.extend_from_slice(&buf[..n]);
-                    // Every request here has a 2-byte body after its head.
-                    if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n")
-                        && seen.len() >= end + 4 + 2
-                    {
-                        seen.drain(..end + 6);
-                        tcp.write_all(ANSWER).await.unwrap();
-                        if let Some(after) = close_after {
-                            tokio::time::sleep(after).await;
-                            return;
-                        }
-                    }
-                }
-            });
+            tokio::spawn(handle(tcp));
         }
     });
     (origin, accepted)
+}
+
+/// Answers every request with [`ANSWER`]; after each answer, closes the connection once
+/// `close_after` has passed (`None`: keeps it open).
+async fn server(close_after: Option<Duration>) -> (url::Url, Arc<AtomicUsize>) {
+    counting_server(move |mut tcp| async move {
+        let mut buf = vec![0; 64 * 1024];
+        let mut seen = Vec::new();
+        loop {
+            let n = tcp.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            // Every request here has a 2-byte body after its head.
+            if let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n")
+                && seen.len() >= end + 4 + 2
+            {
+                seen.drain(..end + 6);
+                tcp.write_all(ANSWER).await.unwrap();
+                if let Some(after) = close_after {
+                    tokio::time::sleep(after).await;
+                    return;
+                }
+            }
+        }
+    })
+    .await
 }
 
 fn client(origin: &url::Url) -> HttpClient {
@@ -97,25 +107,16 @@ async fn a_pooled_connection_the_server_closed_is_skipped_not_failed() {
 
 #[tokio::test]
 async fn an_answer_dropped_before_its_end_does_not_go_back_to_the_pool() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = url::Url::parse(&format!("http://{}", listener.local_addr().unwrap())).unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
-    tokio::spawn(async move {
-        loop {
-            let (mut tcp, _) = listener.accept().await.unwrap();
-            count.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0; 4096];
-                let _ = tcp.read(&mut buf).await;
-                // Headers and a first chunk of a body that is never finished.
-                let _ = tcp
-                    .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n")
-                    .await;
-                let _ = tcp.read(&mut buf).await;
-            });
-        }
-    });
+    let (origin, accepted) = counting_server(|mut tcp| async move {
+        let mut buf = vec![0; 4096];
+        let _ = tcp.read(&mut buf).await;
+        // Headers and a first chunk of a body that is never finished.
+        let _ = tcp
+            .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n")
+            .await;
+        let _ = tcp.read(&mut buf).await;
+    })
+    .await;
     let client = client(&origin);
     for _ in 0..2 {
         let answer = client
@@ -136,14 +137,13 @@ async fn an_answer_dropped_before_its_end_does_not_go_back_to_the_pool() {
 #[tokio::test]
 async fn https_to_a_server_that_does_not_speak_tls_fails_in_the_handshake() {
     // A plain-text server that speaks first, so the client's handshake reads HTTP, not TLS.
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("https://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let (mut tcp, _) = listener.accept().await.unwrap();
+    let (mut origin, _) = counting_server(|mut tcp| async move {
         let _ = tcp.write_all(ANSWER).await;
         let _ = tcp.read(&mut [0; 4096]).await;
-    });
-    let client = client(&url::Url::parse(&origin).unwrap());
+    })
+    .await;
+    origin.set_scheme("https").unwrap();
+    let client = client(&origin);
     match client
         .post(
             &Uri::from_static("/"),

@@ -1,11 +1,11 @@
 //! The `openai_compat` adapter: any upstream speaking the OpenAI HTTP API.
 //!
 //! One [`HttpClient`] per provider, whose idle upstream connections are kept per serving lane
-//! (`http::lanes`), so a request borrows a connection driven by its own thread. The adapter forwards the body
-//! untouched, returns status and content type as they are, and enforces the provider's three
-//! deadlines (connect, first byte = response headers, total). It does not retry or fall back;
-//! `proxy` does that. The upstream key lives only inside the client's default headers (marked
-//! sensitive) and is never printed.
+//! (`http::lanes`), so a request borrows a connection driven by its own thread. The adapter
+//! forwards the body untouched, returns status and content type as they are, and enforces the
+//! provider's three deadlines (connect, first byte = response headers, total). It does not
+//! retry or fall back; `proxy` does that. The upstream key lives only inside the client's
+//! default headers (marked sensitive) and is never printed.
 
 use std::fmt;
 use std::pin::Pin;
