@@ -93,8 +93,8 @@ pub struct BudgetGate {
     defs: RwLock<Arc<Defs>>,
     pub(super) windows: Mutex<HashMap<(String, i64), Arc<WindowState>>>,
     /// Settlements running in tasks of their own (from `Drop`), which shutdown waits for.
-    pending: std::sync::atomic::AtomicUsize,
-    settled: Notify,
+    pub(super) pending: std::sync::atomic::AtomicUsize,
+    pub(super) settled: Notify,
 }
 
 impl BudgetGate {
@@ -308,52 +308,6 @@ impl BudgetGate {
                 Ok(false)
             }
         }
-    }
-
-    /// Settles in a task of its own (for callers that cannot await, i.e. `Drop`); shutdown
-    /// waits for these with [`BudgetGate::drain`] before its final flush.
-    pub(super) fn settle_later(self: Arc<Self>, held: Vec<(Arc<WindowState>, i64)>, actual: i64) {
-        use std::sync::atomic::Ordering;
-        self.pending.fetch_add(1, Ordering::SeqCst);
-        tokio::spawn(async move {
-            for (w, reserved) in held {
-                self.settle_window(&w, reserved, actual).await;
-            }
-            self.pending.fetch_sub(1, Ordering::SeqCst);
-            self.settled.notify_waiters();
-        });
-    }
-
-    /// Waits (at most `limit`) until settlements started from `Drop` have landed.
-    pub async fn drain(&self, limit: Duration) {
-        use std::sync::atomic::Ordering;
-        let deadline = tokio::time::Instant::now() + limit;
-        while self.pending.load(Ordering::SeqCst) > 0 {
-            let notified = self.settled.notified();
-            if self.pending.load(Ordering::SeqCst) == 0 {
-                break;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                tracing::warn!("budget settlements still pending at shutdown");
-                break;
-            }
-        }
-    }
-
-    pub(super) async fn settle_window(&self, w: &WindowState, reserved: i64, actual: i64) {
-        let flush_now = {
-            let mut l = w.local();
-            l.inflight -= reserved;
-            l.lease += reserved - actual;
-            l.unflushed += actual;
-            l.last_activity = Some(Instant::now());
-            l.tight || l.lease < 0
-        };
-        // Boxed for the same reason as the lease refill in `take`.
-        if flush_now && let Err(e) = Box::pin(self.flush_one(w, false, Utc::now())).await {
-            tracing::warn!(budget = %w.budget_id, error = %e, "budget settle flush failed; will retry");
-        }
-        w.changed.notify_waiters();
     }
 }
 

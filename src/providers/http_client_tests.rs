@@ -65,13 +65,20 @@ fn client(origin: &url::Url) -> HttpClient {
     HttpClient::new(origin, 1, Duration::from_secs(2), HeaderMap::new()).unwrap()
 }
 
-async fn call(client: &HttpClient) -> Result<Vec<u8>, String> {
-    let answer = client
+/// POSTs `{}` to `/v1/chat/completions`.
+async fn send(client: &HttpClient, accept: &'static str) -> Result<Answer, SendError> {
+    client
         .post(
             &Uri::from_static("/v1/chat/completions"),
             Bytes::from_static(b"{}"),
-            HeaderValue::from_static("application/json"),
+            HeaderValue::from_static(accept),
         )
+        .await
+}
+
+/// [`send`], then reads the answer to its end.
+async fn call(client: &HttpClient) -> Result<Vec<u8>, String> {
+    let answer = send(client, "application/json")
         .await
         .map_err(|e| format!("{e:?}"))?;
     assert_eq!(answer.status, 200);
@@ -106,30 +113,39 @@ async fn a_pooled_connection_the_server_closed_is_skipped_not_failed() {
 }
 
 #[tokio::test]
-async fn an_answer_dropped_before_its_end_does_not_go_back_to_the_pool() {
-    let (origin, accepted) = counting_server(|mut tcp| async move {
-        let mut buf = vec![0; 4096];
-        let _ = tcp.read(&mut buf).await;
-        // Headers and a first chunk of a body that is never finished.
-        let _ = tcp
-            .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n")
-            .await;
-        let _ = tcp.read(&mut buf).await;
+async fn an_answer_dropped_before_its_end_closes_its_connection_and_the_next_goes_on_a_new_one() {
+    let closed = Arc::new(AtomicUsize::new(0));
+    let seen_closed = closed.clone();
+    let (origin, accepted) = counting_server(move |mut tcp| {
+        let closed = seen_closed.clone();
+        async move {
+            let mut buf = vec![0; 4096];
+            let _ = tcp.read(&mut buf).await;
+            // Headers and a first chunk of a body that is never finished.
+            let _ = tcp
+                .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n")
+                .await;
+            // Nothing more is sent, so this returns only when the client closes.
+            if matches!(tcp.read(&mut buf).await, Ok(0) | Err(_)) {
+                closed.fetch_add(1, Ordering::SeqCst);
+            }
+        }
     })
     .await;
     let client = client(&origin);
-    for _ in 0..2 {
-        let answer = client
-            .post(
-                &Uri::from_static("/"),
-                Bytes::from_static(b"{}"),
-                HeaderValue::from_static("text/event-stream"),
-            )
-            .await
-            .unwrap();
-        let mut body = answer.body;
+    for round in 1..=2 {
+        let mut body = send(&client, "text/event-stream").await.unwrap().body;
         assert_eq!(body.next().await.unwrap().unwrap(), "a");
         drop(body);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while closed.load(Ordering::SeqCst) < round && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            closed.load(Ordering::SeqCst),
+            round,
+            "the upstream saw the close"
+        );
     }
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
@@ -144,14 +160,7 @@ async fn https_to_a_server_that_does_not_speak_tls_fails_in_the_handshake() {
     .await;
     origin.set_scheme("https").unwrap();
     let client = client(&origin);
-    match client
-        .post(
-            &Uri::from_static("/"),
-            Bytes::new(),
-            HeaderValue::from_static("application/json"),
-        )
-        .await
-    {
+    match send(&client, "application/json").await {
         Err(SendError::Failed(why)) => assert!(why.starts_with("TLS with 127.0.0.1"), "{why}"),
         Err(other) => panic!("{other:?}"),
         Ok(_) => panic!("a plain-text server answered over TLS"),
