@@ -19,6 +19,7 @@
 use std::cell::Cell;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use axum::Router;
@@ -164,7 +165,8 @@ async fn serve(
         .tap_io(|tcp| {
             let _ = tcp.set_nodelay(true);
         });
-    axum::serve(
+    let keeper = tokio::spawn(keep_a_timer());
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
@@ -172,7 +174,23 @@ async fn serve(
         let _ = stop.wait_for(|stop| *stop).await;
     })
     .await
-    .context("server failed")
+    .context("server failed");
+    keeper.abort();
+    served
+}
+
+/// How often [`keep_a_timer`] wakes its lane.
+const KEEPER_PERIOD: Duration = Duration::from_secs(1);
+
+/// Keeps a timer on the lane's timer wheel that is due sooner than any request's deadline
+/// (upstream timeouts are seconds long). Tokio wakes its driver, through an `eventfd` write
+/// and an extra turn of `epoll_wait`, whenever a new timer is due before every other one: on
+/// an idle wheel, that was each request's first upstream deadline. Costs one wake-up of the
+/// lane per [`KEEPER_PERIOD`].
+async fn keep_a_timer() {
+    loop {
+        tokio::time::sleep(KEEPER_PERIOD).await;
+    }
 }
 
 /// Runs `fut` to completion on a fresh thread that counts as serving `lane`, on a runtime of

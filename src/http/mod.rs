@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 
@@ -53,23 +53,31 @@ pub struct Services {
     /// Operational settings (payload capture, session lifetimes, …), kept current from the
     /// database; take one snapshot per request with `settings.current()`.
     pub settings: Arc<LiveSettings>,
-    /// Open SSE relays, cut at shutdown after the grace period.
+    /// Open SSE relays, cut at shutdown after the grace period, and JSON exchanges still
+    /// settling and recording after their answer went out.
     pub streams: Arc<crate::proxy::streams::Streams>,
     /// The one-time bootstrap link: disarmed unless `serve` armed it (`GATEWAY_BOOTSTRAP_LINK`).
     pub bootstrap_link: Arc<crate::identity::bootstrap_link::BootstrapLink>,
 }
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The request id header, asked for and answered.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The full router for `gateway serve` (tests drive the same one on 127.0.0.1:0).
 pub fn build_router(state: AppState) -> Router {
     let body_limit = usize::try_from(state.config.server.body_limit_bytes).unwrap_or(usize::MAX);
-    Router::new()
+    let layered = Router::new()
         .merge(health::routes())
         .merge(crate::proxy::routes::routes())
         .merge(crate::admin::routes(state.clone()))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(request_ids))
+        .layer(middleware::from_fn(request_ids));
+    // The two proxy routes take their ids and read their bodies (with the same limit)
+    // themselves: on the hot path, a middleware's boxed future, cloned service and
+    // request-extension map cost more than the work they do.
+    Router::new()
+        .merge(crate::proxy::routes::proxy_routes())
+        .merge(layered)
         .with_state(state)
 }
 
@@ -81,6 +89,27 @@ pub struct RequestIds {
     pub client: Option<String>,
 }
 
+impl RequestIds {
+    /// A fresh gateway id, and the client's `x-request-id` when it is usable.
+    pub fn from_headers(headers: &HeaderMap) -> RequestIds {
+        let client = headers
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.len() <= 200)
+            .map(str::to_string);
+        RequestIds {
+            internal: new_request_id(),
+            client,
+        }
+    }
+
+    /// What `x-request-id` answers: the client's id if it sent one, else the gateway's.
+    pub fn echo(&self) -> Option<HeaderValue> {
+        HeaderValue::from_str(self.client.as_deref().unwrap_or(&self.internal)).ok()
+    }
+}
+
 /// A gateway request id: a time-ordered UUID (v7), so the request-log and ledger rows keyed
 /// by it are appended at the right edge of their primary-key indexes instead of splitting
 /// pages all over them (random v4 ids did, on every insert).
@@ -88,24 +117,13 @@ fn new_request_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// Assigns [`RequestIds`] and answers with `x-request-id`: the client's if it sent one,
-/// else the gateway's.
+/// Assigns [`RequestIds`] and answers with `x-request-id`.
 async fn request_ids(mut request: Request, next: Next) -> Response {
-    let client = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && v.len() <= 200)
-        .map(str::to_string);
-    let ids = RequestIds {
-        internal: new_request_id(),
-        client,
-    };
-    let echo = HeaderValue::from_str(ids.client.as_deref().unwrap_or(&ids.internal));
+    let ids = RequestIds::from_headers(request.headers());
+    let echo = ids.echo();
     request.extensions_mut().insert(ids);
     let mut response = next.run(request).await;
-    if let Ok(v) = echo {
+    if let Some(v) = echo {
         response.headers_mut().insert(REQUEST_ID, v);
     }
     response

@@ -1,8 +1,13 @@
 //! Reading `/v1` request bodies: just enough validation to route and to give a precise 400
-//! (with `param`), keeping every other field for the upstream untouched.
+//! (with `param`), keeping every other field for the upstream untouched. Only the top level is
+//! taken apart: every member's value stays the client's own JSON text, a slice of the request
+//! buffer, so a long prompt is neither parsed into a tree nor written out again, only copied.
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::ProxyError;
@@ -12,22 +17,58 @@ use crate::providers::Endpoint;
 #[derive(Debug, Clone)]
 pub struct ParsedRequest {
     pub endpoint: Endpoint,
-    body: Map<String, Value>,
+    /// The body's members in key order, each value as the client wrote it (sharing the request
+    /// buffer); a repeated key keeps its last value, as a JSON object parser would.
+    members: BTreeMap<String, Bytes>,
+    /// The body as received.
+    raw: Bytes,
     pub model: String,
     pub stream: bool,
     /// The client itself asked for `stream_options.include_usage`.
     pub client_wants_usage: bool,
 }
 
+/// What kind of JSON value a member's text holds, from its first byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    String,
+    EmptyArray,
+    Array,
+    Other,
+}
+
+fn kind(text: &[u8]) -> Kind {
+    let mut bytes = text.iter().filter(|b| !b.is_ascii_whitespace());
+    match bytes.next() {
+        Some(b'n') => Kind::Null,
+        Some(b'"') => Kind::String,
+        Some(b'[') if bytes.next() == Some(&b']') => Kind::EmptyArray,
+        Some(b'[') => Kind::Array,
+        _ => Kind::Other,
+    }
+}
+
 impl ParsedRequest {
-    pub fn parse(endpoint: Endpoint, bytes: &[u8]) -> Result<ParsedRequest, ProxyError> {
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| ProxyError::InvalidJson(e.to_string()))?;
-        let Value::Object(body) = value else {
-            return Err(ProxyError::InvalidJson("expected a JSON object".into()));
+    pub fn parse(endpoint: Endpoint, bytes: &Bytes) -> Result<ParsedRequest, ProxyError> {
+        let parsed: BTreeMap<String, &RawValue> = serde_json::from_slice(bytes).map_err(|e| {
+            ProxyError::InvalidJson(match e.classify() {
+                // Well-formed JSON, but not an object.
+                serde_json::error::Category::Data => "expected a JSON object".into(),
+                _ => e.to_string(),
+            })
+        })?;
+        let members: BTreeMap<String, Bytes> = parsed
+            .into_iter()
+            .map(|(key, value)| (key, bytes.slice_ref(value.get().as_bytes())))
+            .collect();
+        let value = |key: &str| -> Option<Value> {
+            members
+                .get(key)
+                .and_then(|text| serde_json::from_slice(text).ok())
         };
-        let model = match body.get("model") {
-            Some(Value::String(m)) if !m.is_empty() => m.clone(),
+        let model = match value("model") {
+            Some(Value::String(m)) if !m.is_empty() => m,
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err(ProxyError::MissingParam { param: "model" });
             }
@@ -38,16 +79,17 @@ impl ParsedRequest {
                 });
             }
         };
+        let present = |key: &str| members.get(key).map(|text| kind(text));
         match endpoint {
-            Endpoint::ChatCompletions => match body.get("messages") {
-                Some(Value::Array(m)) if !m.is_empty() => {}
-                Some(Value::Array(_)) => {
+            Endpoint::ChatCompletions => match present("messages") {
+                Some(Kind::Array) => {}
+                Some(Kind::EmptyArray) => {
                     return Err(ProxyError::InvalidParam {
                         param: "messages",
                         message: "must contain at least one message".into(),
                     });
                 }
-                None | Some(Value::Null) => {
+                None | Some(Kind::Null) => {
                     return Err(ProxyError::MissingParam { param: "messages" });
                 }
                 Some(_) => {
@@ -57,9 +99,9 @@ impl ParsedRequest {
                     });
                 }
             },
-            Endpoint::Embeddings => match body.get("input") {
-                Some(Value::String(_)) | Some(Value::Array(_)) => {}
-                None | Some(Value::Null) => {
+            Endpoint::Embeddings => match present("input") {
+                Some(Kind::String | Kind::Array | Kind::EmptyArray) => {}
+                None | Some(Kind::Null) => {
                     return Err(ProxyError::MissingParam { param: "input" });
                 }
                 Some(_) => {
@@ -70,9 +112,9 @@ impl ParsedRequest {
                 }
             },
         }
-        let stream = match (endpoint, body.get("stream")) {
+        let stream = match (endpoint, value("stream")) {
             (_, None | Some(Value::Null)) => false,
-            (Endpoint::ChatCompletions, Some(Value::Bool(b))) => *b,
+            (Endpoint::ChatCompletions, Some(Value::Bool(b))) => b,
             (Endpoint::Embeddings, Some(Value::Bool(false))) => false,
             (Endpoint::Embeddings, Some(_)) => {
                 return Err(ProxyError::InvalidParam {
@@ -87,14 +129,13 @@ impl ParsedRequest {
                 });
             }
         };
-        let client_wants_usage = body
-            .get("stream_options")
-            .and_then(|o| o.get("include_usage"))
-            .and_then(Value::as_bool)
+        let client_wants_usage = value("stream_options")
+            .and_then(|o| o.get("include_usage").and_then(Value::as_bool))
             .unwrap_or(false);
         Ok(ParsedRequest {
             endpoint,
-            body,
+            members,
+            raw: bytes.clone(),
             model,
             stream,
             client_wants_usage,
@@ -102,70 +143,66 @@ impl ParsedRequest {
     }
 
     /// The body for one upstream attempt: the route's model name, and for streams
-    /// `stream_options.include_usage: true` so usage can be read from the final chunk.
-    /// Written straight from the parsed body, without copying it.
+    /// `stream_options.include_usage: true` so usage can be read from the final chunk. Every
+    /// other member is copied as the client wrote it, in key order.
     pub fn upstream_body(&self, upstream_model: &str) -> Bytes {
-        let body = UpstreamBody {
-            body: &self.body,
-            model: upstream_model,
-            ask_usage: self.stream,
-        };
-        Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
-    }
-
-    /// An upper bound on the input's size in bytes (as serialized JSON): the reservation's
-    /// input-token estimate. Counted, not built.
-    fn input_bytes(&self, key: &str) -> u64 {
-        struct Count(u64);
-        impl std::io::Write for Count {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0 += buf.len() as u64;
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut count = Count(0);
-        match self.body.get(key) {
-            Some(v) if serde_json::to_writer(&mut count, v).is_ok() => count.0,
-            _ => 0,
-        }
-    }
-}
-
-/// The request body with the route's model and, when `ask_usage`, `stream_options.
-/// include_usage: true`; every other member as the client sent it, keys in map order.
-struct UpstreamBody<'a> {
-    body: &'a Map<String, Value>,
-    model: &'a str,
-    ask_usage: bool,
-}
-
-impl Serialize for UpstreamBody<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         const OPTIONS: &str = "stream_options";
-        let mut out = s.serialize_map(Some(self.body.len() + 1))?;
+        let mut out = Vec::with_capacity(self.raw.len() + upstream_model.len() + 48);
+        out.push(b'{');
         // Added where its key sorts when absent; patched in place when present.
-        let mut options_written = !self.ask_usage || self.body.contains_key(OPTIONS);
-        for (key, value) in self.body {
+        let mut options_written = !self.stream || self.members.contains_key(OPTIONS);
+        for (key, value) in &self.members {
             if !options_written && key.as_str() > OPTIONS {
-                out.serialize_entry(OPTIONS, &WithUsage(None))?;
+                member(&mut out, OPTIONS);
+                write_json(&mut out, &WithUsage(None));
                 options_written = true;
             }
+            member(&mut out, key);
             match key.as_str() {
-                "model" => out.serialize_entry(key, self.model)?,
-                OPTIONS if self.ask_usage => {
-                    out.serialize_entry(key, &WithUsage(value.as_object()))?;
+                "model" => write_json(&mut out, upstream_model),
+                OPTIONS if self.stream => {
+                    let options = serde_json::from_slice::<Value>(value).ok();
+                    write_json(
+                        &mut out,
+                        &WithUsage(options.as_ref().and_then(Value::as_object)),
+                    );
                 }
-                _ => out.serialize_entry(key, value)?,
+                _ => out.extend_from_slice(value),
             }
         }
         if !options_written {
-            out.serialize_entry(OPTIONS, &WithUsage(None))?;
+            member(&mut out, OPTIONS);
+            write_json(&mut out, &WithUsage(None));
         }
-        out.end()
+        out.push(b'}');
+        Bytes::from(out)
     }
+
+    /// An upper bound on the input's size in bytes: its JSON text as the client sent it (escapes
+    /// and whitespace only ever add bytes), the reservation's input-token estimate.
+    fn input_bytes(&self, key: &str) -> u64 {
+        self.members.get(key).map_or(0, |text| text.len() as u64)
+    }
+
+    /// A member's value, parsed (for the few small ones read here).
+    fn value(&self, key: &str) -> Option<Value> {
+        let text = self.members.get(key)?;
+        serde_json::from_slice(text).ok()
+    }
+}
+
+/// Starts the member `key` of the object being written into `out`.
+fn member(out: &mut Vec<u8>, key: &str) {
+    if out.len() > 1 {
+        out.push(b',');
+    }
+    write_json(out, key);
+    out.push(b':');
+}
+
+/// Writes `value` as JSON; serializing a `str`, a `Map` or [`WithUsage`] into a `Vec` cannot fail.
+fn write_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let _ = serde_json::to_writer(out, value);
 }
 
 /// `stream_options` with `include_usage: true`, keeping its other members (a non-object value
@@ -206,7 +243,7 @@ impl ParsedRequest {
             Endpoint::ChatCompletions => {
                 let asked = ["max_completion_tokens", "max_tokens"]
                     .iter()
-                    .find_map(|k| self.body.get(*k).and_then(Value::as_u64));
+                    .find_map(|k| self.value(k).as_ref().and_then(Value::as_u64));
                 let cap = model_cap.map(u64::from);
                 let output = match (asked, cap) {
                     (Some(a), Some(c)) => a.min(c),
@@ -222,9 +259,9 @@ impl ParsedRequest {
         (input, output)
     }
 
-    /// The parsed body, for payload capture.
-    pub fn body(&self) -> &Map<String, Value> {
-        &self.body
+    /// The whole body parsed, for payload capture (only then is it built).
+    pub fn body(&self) -> Map<String, Value> {
+        serde_json::from_slice(&self.raw).unwrap_or_default()
     }
 }
 
@@ -235,7 +272,10 @@ mod tests {
     use super::*;
 
     fn chat(body: &str) -> Result<ParsedRequest, ProxyError> {
-        ParsedRequest::parse(Endpoint::ChatCompletions, body.as_bytes())
+        ParsedRequest::parse(
+            Endpoint::ChatCompletions,
+            &Bytes::copy_from_slice(body.as_bytes()),
+        )
     }
 
     #[test]
@@ -257,6 +297,16 @@ mod tests {
             }
         }
         assert!(matches!(chat("{not json"), Err(ProxyError::InvalidJson(_))));
+        match chat(r#"[{"model":"m"}]"#) {
+            Err(ProxyError::InvalidJson(m)) => assert_eq!(m, "expected a JSON object"),
+            other => panic!("{other:?}"),
+        }
+        for body in [
+            r#"{"model":"m","messages":[ ]}"#,
+            r#"{"model":"m","messages":null}"#,
+        ] {
+            assert!(chat(body).is_err(), "{body}");
+        }
     }
 
     #[test]
@@ -275,7 +325,7 @@ mod tests {
 
     /// What `upstream_body` writes without copying the body: the same as patching a copy.
     fn patched_copy(p: &ParsedRequest, upstream_model: &str) -> Value {
-        let mut body = p.body().clone();
+        let mut body = p.body();
         body.insert("model".into(), upstream_model.into());
         if p.stream {
             let options = body.entry("stream_options").or_insert_with(|| json!({}));
@@ -299,6 +349,10 @@ mod tests {
             r#"{"model":"m","messages":[{}],"stream":true,"stream_options":{"a":1,"zz":{"b":[2]}}}"#,
             r#"{"model":"m","messages":[{}],"stream":true,"stream_options":"odd"}"#,
             r#"{"model":"m","messages":[{}],"stream":false,"stream_options":{"include_usage":false}}"#,
+            // Pretty-printed, an escaped key, a repeated key (the last one counts), odd numbers.
+            "{\n  \"model\" : \"m\",\n  \"messages\" : [ { \"content\" : \"a\\u00e9\" } ],\n  \"stream\": true\n}",
+            r#"{"mo\u0064el":"m","messages":[{}],"top_p":1e-3,"n":-0}"#,
+            r#"{"model":"a","messages":[1],"model":"m","user":"first","user":"second"}"#,
         ];
         for body in bodies {
             let p = chat(body).unwrap();
@@ -313,5 +367,11 @@ mod tests {
             r#"[{"content":"abc"}]"#.len() as u64
         );
         assert_eq!(p.input_bytes("absent"), 0);
+        let p = chat(r#"{"model":"m","messages": [ {"content":"\u00e9"} ] }"#).unwrap();
+        assert_eq!(
+            p.input_bytes("messages"),
+            r#"[ {"content":"\u00e9"} ]"#.len() as u64,
+            "the client's own text, an upper bound on the decoded prompt"
+        );
     }
 }

@@ -2,13 +2,14 @@
 //! shape the answer. Every response carries `x-request-id` (set by the router) and
 //! `x-gateway-overhead-us`, the time the gateway itself added.
 
+use std::time::Instant;
+
 use axum::body::Body as AxumBody;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use bytes::Bytes;
 use serde_json::json;
 
@@ -19,20 +20,28 @@ use super::request::ParsedRequest;
 use super::stream::Relay;
 use super::usage::{self, Usage};
 use super::{OVERHEAD_HEADER, auth};
-use crate::http::{AppState, RequestIds};
+use crate::budgets::gate::Reservation;
+use crate::http::{AppState, REQUEST_ID, RequestIds};
 use crate::providers::Endpoint;
 use crate::recording::capture::CaptureMode;
 
-pub fn routes() -> Router<AppState> {
+/// `POST /v1/chat/completions` and `/v1/embeddings`: served without middleware (see
+/// `http::build_router`), so they set `x-request-id` and `x-gateway-overhead-us` themselves.
+pub fn proxy_routes() -> Router<AppState> {
     Router::new()
         .route(
             "/v1/chat/completions",
-            post(chat_completions).fallback(method_not_allowed),
+            post(chat_completions).fallback(proxy_method_not_allowed),
         )
         .route(
             "/v1/embeddings",
-            post(embeddings).fallback(method_not_allowed),
+            post(embeddings).fallback(proxy_method_not_allowed),
         )
+}
+
+/// The rest of `/v1`, behind the router's middleware; the overhead header comes from one more.
+pub fn routes() -> Router<AppState> {
+    Router::new()
         .route("/v1/models", get(list_models).fallback(method_not_allowed))
         .route(
             "/v1/models/{id}",
@@ -43,13 +52,12 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::middleware::from_fn(overhead_header))
 }
 
-/// Adds `x-gateway-overhead-us` where a handler did not (those that wait on an upstream set
-/// it themselves, excluding the upstream's time).
+/// Adds `x-gateway-overhead-us` where a handler did not.
 async fn overhead_header(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let response = next.run(request).await;
     if response.headers().contains_key(OVERHEAD_HEADER) {
         return response;
@@ -57,33 +65,44 @@ async fn overhead_header(
     with_overhead(response, started.elapsed().as_micros() as u64)
 }
 
-async fn chat_completions(
-    State(state): State<AppState>,
-    Extension(ids): Extension<RequestIds>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    proxy(state, ids, headers, body, Endpoint::ChatCompletions).await
+async fn chat_completions(State(state): State<AppState>, request: Request) -> Response {
+    let ids = RequestIds::from_headers(request.headers());
+    let echo = ids.echo();
+    let response = proxy(state, request, ids, Endpoint::ChatCompletions).await;
+    with_request_id(response, echo)
 }
 
-async fn embeddings(
-    State(state): State<AppState>,
-    Extension(ids): Extension<RequestIds>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    proxy(state, ids, headers, body, Endpoint::Embeddings).await
+async fn embeddings(State(state): State<AppState>, request: Request) -> Response {
+    let ids = RequestIds::from_headers(request.headers());
+    let echo = ids.echo();
+    let response = proxy(state, request, ids, Endpoint::Embeddings).await;
+    with_request_id(response, echo)
 }
 
-async fn proxy(
-    state: AppState,
-    ids: RequestIds,
+async fn proxy_method_not_allowed(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-    endpoint: Endpoint,
 ) -> Response {
-    let started = std::time::Instant::now();
-    let cred = match auth::authenticate(&state.keys, &headers) {
+    let echo = RequestIds::from_headers(&headers).echo();
+    with_request_id(method_not_allowed(method, uri).await, echo)
+}
+
+fn with_request_id(mut response: Response, id: Option<HeaderValue>) -> Response {
+    if let Some(v) = id {
+        response.headers_mut().insert(REQUEST_ID, v);
+    }
+    response
+}
+
+/// Takes the request whole rather than through extractors, so its headers are read in place
+/// (the `HeaderMap` extractor copies them). The clock starts once the body has arrived, as it
+/// did behind extractors: a slow upload is the client's time, not the gateway's.
+async fn proxy(state: AppState, request: Request, ids: RequestIds, endpoint: Endpoint) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = read_body(body, state.config.server.body_limit_bytes).await;
+    let started = Instant::now();
+    let cred = match auth::authenticate(&state.keys, &parts.headers) {
         Ok(c) => c,
         Err(e) => return with_overhead(e.into_response(), started.elapsed().as_micros() as u64),
     };
@@ -104,20 +123,29 @@ async fn proxy(
     }
 }
 
+/// The request body, at most `limit` bytes of it.
+async fn read_body(body: AxumBody, limit: u64) -> Result<Bytes, ProxyError> {
+    let max = usize::try_from(limit).unwrap_or(usize::MAX);
+    axum::body::to_bytes(body, max).await.map_err(|e| {
+        let source = std::error::Error::source(&e);
+        if source.is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            ProxyError::PayloadTooLarge { limit }
+        } else {
+            ProxyError::InvalidJson(format!("failed to read the request body: {e}"))
+        }
+    })
+}
+
 async fn handle(
     state: &AppState,
     grants: &crate::credentials::Grants,
-    body: Result<Bytes, BytesRejection>,
+    body: Result<Bytes, ProxyError>,
     endpoint: Endpoint,
     mut ex: Exchange,
 ) -> Result<Response, (ProxyError, Exchange)> {
     let bytes = match body {
         Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let limit = state.config.server.body_limit_bytes;
-            return Err((ProxyError::PayloadTooLarge { limit }, ex));
-        }
-        Err(e) => return Err((ProxyError::InvalidJson(e.body_text()), ex)),
+        Err(e) => return Err((e, ex)),
     };
     let req = match ParsedRequest::parse(endpoint, &bytes) {
         Ok(r) => r,
@@ -150,7 +178,7 @@ async fn handle(
     ex.flags.extend(reservation.flags.iter().cloned());
     let capture = &state.settings.current().capture;
     if capture.mode != CaptureMode::Off {
-        ex.payload = capture.capture(req.body(), bytes.len());
+        ex.payload = capture.capture(&req.body(), bytes.len());
     }
     let served = match forward(state, &req, model, &mut ex).await {
         Ok(s) => s,
@@ -164,15 +192,7 @@ async fn handle(
     let status = StatusCode::from_u16(served.status).unwrap_or(StatusCode::BAD_GATEWAY);
     let response = match served.body {
         Body::Full(bytes) => {
-            if status.is_success() {
-                ex.usage = Usage::from_body(&bytes);
-                if ex.usage.is_none() {
-                    ex.charged = Some(reservation.amount());
-                }
-            }
-            reservation.settle(ex.cost().unwrap_or(0)).await;
-            let code = (!status.is_success()).then_some("upstream_client_error");
-            state.recorder.record(ex.finish(served.status, code));
+            finish_after_answer(state, ex, reservation, bytes.clone(), served.status, req);
             (status, [(header::CONTENT_TYPE, content_type)], bytes).into_response()
         }
         Body::Stream { first, rest } => {
@@ -198,6 +218,35 @@ async fn handle(
         }
     };
     Ok(with_overhead(response, overhead))
+}
+
+/// Reads usage from a JSON answer, settles the reservation and records the exchange in a task
+/// of its own. On a lane that task runs once the connection has written the answer, so none of
+/// this (nor freeing the parsed request) delays the client. The ticket keeps shutdown's final
+/// flush waiting for it.
+fn finish_after_answer(
+    state: &AppState,
+    mut ex: Exchange,
+    reservation: Reservation,
+    answer: Bytes,
+    status: u16,
+    req: ParsedRequest,
+) {
+    let recorder = state.recorder.clone();
+    let ticket = state.streams.hold();
+    tokio::spawn(async move {
+        let success = (200..300).contains(&status);
+        if success {
+            ex.usage = Usage::from_body(&answer);
+            if ex.usage.is_none() {
+                ex.charged = Some(reservation.amount());
+            }
+        }
+        reservation.settle(ex.cost().unwrap_or(0)).await;
+        let code = (!success).then_some("upstream_client_error");
+        recorder.record(ex.finish(status, code));
+        drop((req, ticket));
+    });
 }
 
 fn endpoint_name(e: Endpoint) -> &'static str {
@@ -257,10 +306,13 @@ async fn unknown(uri: axum::http::Uri) -> Response {
     ProxyError::UnknownEndpoint(uri.path().to_string()).into_response()
 }
 
+/// Sets its own overhead header: the proxy routes' fallbacks run without the middleware.
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    let started = Instant::now();
     let body = json!({"error": {
         "message": format!("{method} is not allowed on {}", uri.path()),
         "type": "invalid_request_error", "param": null, "code": "method_not_allowed"
     }});
-    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+    let response = (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response();
+    with_overhead(response, started.elapsed().as_micros() as u64)
 }

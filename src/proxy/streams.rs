@@ -1,6 +1,7 @@
-//! Open SSE relays: how many there are, and a way to end them all. At shutdown, streams that
-//! outlive the grace period are cut by the gateway itself (not by process exit), so each one
-//! still settles its budget and writes its request log and ledger row before the writer stops.
+//! Open SSE relays (and JSON exchanges still finishing): how many there are, and a way to
+//! end them all. At shutdown, streams that outlive the grace period are cut by the gateway
+//! itself (not by process exit), so each one still settles its budget and writes its request
+//! log and ledger row before the writer stops.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -53,6 +54,15 @@ impl Streams {
             },
             aborted,
         )
+    }
+
+    /// Registers work that cannot be cut but must end before shutdown's final flush (a JSON
+    /// exchange still settling and recording after its answer went out).
+    pub fn hold(self: &Arc<Self>) -> Ticket {
+        self.open.fetch_add(1, Ordering::SeqCst);
+        Ticket {
+            streams: self.clone(),
+        }
     }
 
     pub fn open_count(&self) -> usize {
