@@ -62,11 +62,7 @@ impl ParsedRequest {
             .into_iter()
             .map(|(key, value)| (key, bytes.slice_ref(value.get().as_bytes())))
             .collect();
-        let value = |key: &str| -> Option<Value> {
-            members
-                .get(key)
-                .and_then(|text| serde_json::from_slice(text).ok())
-        };
+        let value = |key: &str| parsed_member(&members, key);
         let model = match value("model") {
             Some(Value::String(m)) if !m.is_empty() => m,
             Some(Value::String(_)) | None | Some(Value::Null) => {
@@ -184,11 +180,14 @@ impl ParsedRequest {
         self.members.get(key).map_or(0, |text| text.len() as u64)
     }
 
-    /// A member's value, parsed (for the few small ones read here).
     fn value(&self, key: &str) -> Option<Value> {
-        let text = self.members.get(key)?;
-        serde_json::from_slice(text).ok()
+        parsed_member(&self.members, key)
     }
+}
+
+/// A member's value, parsed (for the few small ones read here).
+fn parsed_member(members: &BTreeMap<String, Bytes>, key: &str) -> Option<Value> {
+    serde_json::from_slice(members.get(key)?).ok()
 }
 
 /// Starts the member `key` of the object being written into `out`.

@@ -1,6 +1,7 @@
 //! `/v1` routes: thin handlers that authenticate, validate, resolve the model, forward, and
-//! shape the answer. Every response carries `x-request-id` (set by the router) and
-//! `x-gateway-overhead-us`, the time the gateway itself added.
+//! shape the answer. Every response carries `x-request-id` (from the router's middleware, or
+//! set by the two proxy routes themselves) and `x-gateway-overhead-us`, the time the gateway
+//! itself added.
 
 use std::time::Instant;
 
@@ -66,17 +67,18 @@ async fn overhead_header(
 }
 
 async fn chat_completions(State(state): State<AppState>, request: Request) -> Response {
-    let ids = RequestIds::from_headers(request.headers());
-    let echo = ids.echo();
-    let response = proxy(state, request, ids, Endpoint::ChatCompletions).await;
-    with_request_id(response, echo)
+    with_ids(state, request, Endpoint::ChatCompletions).await
 }
 
 async fn embeddings(State(state): State<AppState>, request: Request) -> Response {
+    with_ids(state, request, Endpoint::Embeddings).await
+}
+
+/// What the request-id middleware does for other routes, then [`proxy`].
+async fn with_ids(state: AppState, request: Request, endpoint: Endpoint) -> Response {
     let ids = RequestIds::from_headers(request.headers());
     let echo = ids.echo();
-    let response = proxy(state, request, ids, Endpoint::Embeddings).await;
-    with_request_id(response, echo)
+    with_request_id(proxy(state, request, ids, endpoint).await, echo)
 }
 
 async fn proxy_method_not_allowed(
