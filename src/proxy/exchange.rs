@@ -47,6 +47,8 @@ pub struct Exchange {
     pub flags: Vec<String>,
     /// Captured request payload, per the capture policy.
     pub payload: Option<String>,
+    /// When the answer was complete, if it was recorded later (else the time of `finish`).
+    pub answered: Option<Instant>,
 }
 
 impl Exchange {
@@ -73,6 +75,7 @@ impl Exchange {
             charged: None,
             flags: Vec::new(),
             payload: None,
+            answered: None,
         }
     }
 
@@ -130,7 +133,11 @@ impl Exchange {
             attempts: serde_json::to_string(&self.attempts).unwrap_or_else(|_| "[]".into()),
             status: i64::from(status),
             error_code: error_code.map(str::to_string),
-            latency_us: self.started.elapsed().as_micros() as i64,
+            latency_us: self
+                .answered
+                .unwrap_or_else(Instant::now)
+                .duration_since(self.started)
+                .as_micros() as i64,
             upstream_latency_us: (self.upstream_us > 0).then_some(self.upstream_us as i64),
             input_tokens: self.usage.map(|u| u.input_tokens as i64),
             output_tokens: self.usage.map(|u| u.output_tokens as i64),

@@ -26,6 +26,8 @@ pub struct ParsedRequest {
     pub stream: bool,
     /// The client itself asked for `stream_options.include_usage`.
     pub client_wants_usage: bool,
+    /// `max_completion_tokens`, else `max_tokens`, when a whole number.
+    max_output: Option<u64>,
 }
 
 /// What kind of JSON value a member's text holds, from its first byte.
@@ -63,7 +65,13 @@ impl ParsedRequest {
             .map(|(key, value)| (key, bytes.slice_ref(value.get().as_bytes())))
             .collect();
         let value = |key: &str| parsed_member(&members, key);
-        let model = match value("model") {
+        let max_output = ["max_completion_tokens", "max_tokens"]
+            .iter()
+            .map(|k| value(k))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .find_map(|v| v.as_ref().and_then(Value::as_u64));
+        let model = match value("model")? {
             Some(Value::String(m)) if !m.is_empty() => m,
             Some(Value::String(_)) | None | Some(Value::Null) => {
                 return Err(ProxyError::MissingParam { param: "model" });
@@ -108,7 +116,7 @@ impl ParsedRequest {
                 }
             },
         }
-        let stream = match (endpoint, value("stream")) {
+        let stream = match (endpoint, value("stream")?) {
             (_, None | Some(Value::Null)) => false,
             (Endpoint::ChatCompletions, Some(Value::Bool(b))) => b,
             (Endpoint::Embeddings, Some(Value::Bool(false))) => false,
@@ -125,7 +133,7 @@ impl ParsedRequest {
                 });
             }
         };
-        let client_wants_usage = value("stream_options")
+        let client_wants_usage = value("stream_options")?
             .and_then(|o| o.get("include_usage").and_then(Value::as_bool))
             .unwrap_or(false);
         Ok(ParsedRequest {
@@ -135,6 +143,7 @@ impl ParsedRequest {
             model,
             stream,
             client_wants_usage,
+            max_output,
         })
     }
 
@@ -174,20 +183,58 @@ impl ParsedRequest {
         Bytes::from(out)
     }
 
-    /// An upper bound on the input's size in bytes: its JSON text as the client sent it (escapes
-    /// and whitespace only ever add bytes), the reservation's input-token estimate.
+    /// An upper bound on the input's size in bytes, the reservation's input-token estimate
+    /// (see [`compact_len`]).
     fn input_bytes(&self, key: &str) -> u64 {
-        self.members.get(key).map_or(0, |text| text.len() as u64)
-    }
-
-    fn value(&self, key: &str) -> Option<Value> {
-        parsed_member(&self.members, key)
+        self.members.get(key).map_or(0, |text| compact_len(text))
     }
 }
 
-/// A member's value, parsed (for the few small ones read here).
-fn parsed_member(members: &BTreeMap<String, Bytes>, key: &str) -> Option<Value> {
-    serde_json::from_slice(members.get(key)?).ok()
+/// A member the gateway reads itself, parsed; malformed is a 400 here, never a silent default.
+/// (Nested values are only checked for JSON syntax: the upstream judges the rest.)
+fn parsed_member(
+    members: &BTreeMap<String, Bytes>,
+    key: &str,
+) -> Result<Option<Value>, ProxyError> {
+    members
+        .get(key)
+        .map(|text| serde_json::from_slice(text))
+        .transpose()
+        .map_err(|e| ProxyError::InvalidJson(format!("{key}: {e}")))
+}
+
+/// The size of well-formed JSON `text` written compactly: whitespace between tokens is not
+/// counted, a `\uXXXX` escape counts as 3 bytes (at least what it decodes to in UTF-8) and
+/// any other escape as 2. Never less than the bytes of the strings it holds, decoded.
+fn compact_len(text: &[u8]) -> u64 {
+    let (mut len, mut in_string, mut i) = (0u64, false, 0);
+    while i < text.len() {
+        let b = text[i];
+        i += 1;
+        if !in_string {
+            if !b.is_ascii_whitespace() {
+                len += 1;
+                in_string = b == b'"';
+            }
+            continue;
+        }
+        match b {
+            b'"' => {
+                len += 1;
+                in_string = false;
+            }
+            b'\\' if text.get(i) == Some(&b'u') => {
+                len += 3;
+                i += 5;
+            }
+            b'\\' => {
+                len += 2;
+                i += 1;
+            }
+            _ => len += 1,
+        }
+    }
+    len
 }
 
 /// Starts the member `key` of the object being written into `out`.
@@ -240,9 +287,7 @@ impl ParsedRequest {
     pub fn token_bounds(&self, model_cap: Option<u32>) -> (u64, u64) {
         let (key, output) = match self.endpoint {
             Endpoint::ChatCompletions => {
-                let asked = ["max_completion_tokens", "max_tokens"]
-                    .iter()
-                    .find_map(|k| self.value(k).as_ref().and_then(Value::as_u64));
+                let asked = self.max_output;
                 let cap = model_cap.map(u64::from);
                 let output = match (asked, cap) {
                     (Some(a), Some(c)) => a.min(c),
@@ -258,9 +303,11 @@ impl ParsedRequest {
         (input, output)
     }
 
-    /// The whole body parsed, for payload capture (only then is it built).
-    pub fn body(&self) -> Map<String, Value> {
-        serde_json::from_slice(&self.raw).unwrap_or_default()
+    /// The whole body parsed, for payload capture (only then is it built). `None` when a nested
+    /// value is valid JSON syntax but not a value `serde_json` takes (a lone surrogate escape, a
+    /// number out of range, nesting deeper than 128): `parse` checks only the top level.
+    pub fn body(&self) -> Option<Map<String, Value>> {
+        serde_json::from_slice(&self.raw).ok()
     }
 }
 
@@ -306,6 +353,22 @@ mod tests {
         ] {
             assert!(chat(body).is_err(), "{body}");
         }
+        let nested = chat(r#"{"model":"m","messages":[{"content":"\ud800"}]}"#).unwrap();
+        assert!(
+            nested.body().is_none(),
+            "capture says it could not parse the body"
+        );
+        // What the gateway reads itself must parse; nested values only need JSON syntax.
+        for body in [
+            r#"{"model":"\ud800","messages":[{}]}"#,
+            r#"{"model":"m","messages":[{}],"max_tokens":1e400}"#,
+            r#"{"model":"m","messages":[{}],"stream":true,"stream_options":{"x":"\udfff"}}"#,
+        ] {
+            match chat(body) {
+                Err(ProxyError::InvalidJson(_)) => {}
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 
     #[test]
@@ -324,7 +387,7 @@ mod tests {
 
     /// What `upstream_body` writes without copying the body: the same as patching a copy.
     fn patched_copy(p: &ParsedRequest, upstream_model: &str) -> Value {
-        let mut body = p.body();
+        let mut body = p.body().unwrap();
         body.insert("model".into(), upstream_model.into());
         if p.stream {
             let options = body.entry("stream_options").or_insert_with(|| json!({}));
@@ -366,11 +429,15 @@ mod tests {
             r#"[{"content":"abc"}]"#.len() as u64
         );
         assert_eq!(p.input_bytes("absent"), 0);
-        let p = chat(r#"{"model":"m","messages": [ {"content":"\u00e9"} ] }"#).unwrap();
+        let p = chat(
+            r#"{"model":"m","messages": [ {"content" : "\u00e9 \n x"} ]
+            }"#,
+        )
+        .unwrap();
         assert_eq!(
             p.input_bytes("messages"),
-            r#"[ {"content":"\u00e9"} ]"#.len() as u64,
-            "the client's own text, an upper bound on the decoded prompt"
+            r#"[{"content":"eee \n x"}]"#.len() as u64,
+            "whitespace between tokens not counted; \\u00e9 as 3 bytes, \\n as 2"
         );
     }
 }

@@ -180,7 +180,10 @@ async fn handle(
     ex.flags.extend(reservation.flags.iter().cloned());
     let capture = &state.settings.current().capture;
     if capture.mode != CaptureMode::Off {
-        ex.payload = capture.capture(&req.body(), bytes.len());
+        match req.body() {
+            Some(body) => ex.payload = capture.capture(&body, bytes.len()),
+            None => ex.flags.push("payload_not_captured:unparsable".into()),
+        }
     }
     let served = match forward(state, &req, model, &mut ex).await {
         Ok(s) => s,
@@ -236,6 +239,7 @@ fn finish_after_answer(
 ) {
     let recorder = state.recorder.clone();
     let ticket = state.streams.hold();
+    ex.answered = Some(Instant::now());
     tokio::spawn(async move {
         let success = (200..300).contains(&status);
         if success {
