@@ -127,9 +127,7 @@ impl HttpClient {
         body: Bytes,
         accept: HeaderValue,
     ) -> Result<Answer, SendError> {
-        let lane = crate::http::lanes::current().map_or(self.shared.pools.len() - 1, |l| {
-            l.min(self.shared.pools.len() - 1)
-        });
+        let lane = crate::http::lanes::slot(self.shared.pools.len());
         let mut request = self.request(path, body, accept);
         while let Some(mut sender) = self.idle(lane) {
             if sender.ready().await.is_err() {
