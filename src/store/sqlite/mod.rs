@@ -44,6 +44,14 @@ pub struct SqliteStore {
     path: PathBuf,
 }
 
+/// Puts the database in WAL mode (`journal_mode` answers with a row, so it goes through
+/// `query`).
+async fn use_wal(conn: &libsql::Connection) -> std::result::Result<(), libsql::Error> {
+    let mut rows = conn.query("PRAGMA journal_mode = WAL", ()).await?;
+    while rows.next().await?.is_some() {}
+    Ok(())
+}
+
 impl SqliteStore {
     pub async fn open(path: &Path) -> Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
@@ -66,10 +74,20 @@ impl SqliteStore {
             path: path.to_path_buf(),
         };
         let conn = store.connect().await?;
-        // journal_mode answers with a row, so it must go through `query`.
-        let mut rows = conn.query("PRAGMA journal_mode = WAL", ()).await?;
-        while rows.next().await?.is_some() {}
-        drop(rows);
+        // Switching a new file to WAL needs it to itself, and SQLite answers "database is
+        // locked" at once, without its busy handler, while another process opens the same
+        // file (several replicas migrating one new database): retry for the busy timeout.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match use_wal(&conn).await {
+                Err(libsql::Error::SqliteFailure(code, _))
+                    if matches!(code & 0xff, 5 | 6) && std::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                done => break done?,
+            }
+        }
         store.put_writer(conn);
         Ok(store)
     }
